@@ -1,0 +1,3 @@
+from glassfail_core.cli.main import main
+
+main()

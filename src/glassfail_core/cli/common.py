@@ -1,0 +1,119 @@
+"""Pieces shared by every ``glassfail`` subcommand: error handling, JSON output, progress bars, options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..errors import Cancelled, InputError
+from ..progress import Progress
+
+__all__ = ["console", "err_console", "emit_json", "run_with_progress", "structure_argument", "json_option",
+           "load_structure", "parse_cell"]
+
+
+def _consoles():
+    from rich.console import Console
+
+    return Console(), Console(stderr=True)
+
+
+console, err_console = _consoles()
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(type(o).__name__)
+
+
+def emit_json(obj) -> None:
+    """Print ``obj`` as JSON on stdout (and nothing else: the output is machine-readable)."""
+    click.echo(json.dumps(obj, indent=2, default=_json_default))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
+
+
+def parse_cell(value):
+    """``"LXxLY"`` or ``"LX,LY"`` (Å) → (Lx, Ly)."""
+    if value is None:
+        return None
+    try:
+        parts = [float(v) for v in value.lower().replace("x", ",").split(",")]
+        if len(parts) != 2 or min(parts) <= 0:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"expected two positive lengths in Å like 85.1x81.7, got {value!r}", param_hint="--cell")
+    return tuple(parts)
+
+
+def parse_type_map(value):
+    """``"1=Si,2=O"`` → {1: "Si", 2: "O"}."""
+    if value is None:
+        return None
+    try:
+        out = {}
+        for item in value.split(","):
+            k, v = item.split("=")
+            out[int(k)] = v.strip()
+    except ValueError:
+        raise click.BadParameter(f"expected TYPE=SPECIES pairs like 1=Si,2=O, got {value!r}", param_hint="--type-map")
+    return out
+
+
+def structure_argument(name="structure"):
+    return click.argument(name, type=click.Path(dir_okay=False, path_type=Path))
+
+
+def load_structure(path, *, cell=None, layer="top", type_map=None, frame=0):
+    """Read a structure for a command, turning warnings into one-line notes on stderr."""
+    import warnings
+
+    from ..io import read_structure
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        glass = read_structure(path, cell=cell, layer=layer, type_map=type_map, frame=frame)
+    for w in caught:
+        err_console.print(f"[yellow]note:[/] {w.message}")
+    return glass
+
+
+def run_with_progress(job, *, description="working", quiet=False, fields=None):
+    """Drive a progress generator with a rich progress bar; Ctrl-C closes the job cleanly.
+
+    ``fields`` maps keys of ``Progress.data`` to format strings shown after the bar, e.g.
+    ``{"strain": "ε={:.4f}", "stress": "σ={:.4g} eV/Å²"}``. Raises :class:`Cancelled` on Ctrl-C (after the job has
+    kept what it finished).
+    """
+    from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    fields = fields or {}
+    bar = Bar(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+              TextColumn("{task.fields[extra]}"), console=err_console, disable=quiet, transient=False)
+    try:
+        with bar:
+            task = bar.add_task(description, total=None, extra="")
+            while True:
+                try:
+                    ev: Progress = next(job)
+                except StopIteration as stop:
+                    return stop.value
+                extra = "  ".join(fmt.format(ev.data[k]) for k, fmt in fields.items() if k in ev.data)
+                if ev.message and not extra:
+                    extra = ev.message
+                bar.update(task, completed=ev.done, total=ev.total, extra=extra, description=ev.stage or description)
+    except KeyboardInterrupt:
+        job.close()
+        raise Cancelled("interrupted (Ctrl-C); finished work was kept") from None
+    finally:
+        job.close()

@@ -1,0 +1,1 @@
+"""napari plugin for glassfail: a thin skin over glassfail_core."""
