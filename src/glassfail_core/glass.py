@@ -52,7 +52,7 @@ EV_PER_A2_TO_N_PER_M = 16.021766
 def _as_species(species, n):
     arr = np.asarray(species)
     if arr.ndim != 1 or len(arr) != n:
-        raise StructureError(f"species must be a sequence of {n} entries (one per atom), got shape {arr.shape}")
+        raise StructureError(f"got {arr.size} species for {n} atoms (need one species per atom)")
     if arr.dtype.kind in "iu":  # atomic numbers
         lookup = {14: "Si", 8: "O"}
         bad = sorted(set(arr.tolist()) - set(lookup))

@@ -193,6 +193,18 @@ def _lammps_atom_style(text):
     return "atomic"
 
 
+def _lammps_data_origin(path):
+    lo = [0.0, 0.0]
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            parts = line.split("#")[0].split()
+            if len(parts) == 4 and parts[2:] in (["xlo", "xhi"], ["ylo", "yhi"]):
+                lo[0 if parts[2] == "xlo" else 1] = float(parts[0])
+            if line.strip().startswith(("Atoms", "Masses")):
+                break
+    return np.array(lo)
+
+
 def _species_from_atoms(atoms, path, fmt, type_map):
     numbers = atoms.get_atomic_numbers()
     if fmt in ("lammps-data", "lammps-dump"):
@@ -251,8 +263,10 @@ def _atoms_to_glass(atoms, path, fmt, *, cell, pbc, layer, type_map):
         raise StructureFileError(path, "the cell is not orthorhombic (tilted); glassfail needs Lx × Ly cells")
     file_pbc = tuple(bool(p) for p in atoms.pbc[:2])
     origin = np.zeros(2)
-    if "celldisp" in dir(atoms) and atoms.get_celldisp() is not None:
-        origin = np.asarray(atoms.get_celldisp()).ravel()[:2]
+    if has_cell:  # LAMMPS boxes need not start at 0: shift their lower corner to the origin
+        origin = np.asarray(atoms.get_celldisp(), float).ravel()[:2]
+        if fmt == "lammps-data":
+            origin = _lammps_data_origin(path)
     if cell is not None:
         cell2 = np.asarray(cell, float).ravel()
         if cell2.shape != (2,):
@@ -281,7 +295,7 @@ def _atoms_to_glass(atoms, path, fmt, *, cell, pbc, layer, type_map):
     keep = np.ones(len(z), bool)
     span = float(z.max() - z.min()) if len(z) else 0.0
     if span > 0.5:
-        z_mid = 0.5 * (z.max() + z.min())
+        z_mid = float(0.5 * (z.max() + z.min()))
         si = species == "Si"
         if layer == "all":
             info["projection"] = {"layer": "all", "z_mid": z_mid, "n_total": int(len(z))}
@@ -300,7 +314,10 @@ def _atoms_to_glass(atoms, path, fmt, *, cell, pbc, layer, type_map):
         if "projection" in info:
             info["projection"]["z_span"] = span
     per_atom = {}
-    for k, v in atoms.arrays.items():
+    sources = dict(atoms.arrays)
+    if atoms.calc is not None:  # ASE moves columns named like results (energy, forces, ...) to a calculator
+        sources.update({k: v for k, v in atoms.calc.results.items() if np.ndim(v) >= 1 and len(v) == len(z)})
+    for k, v in sources.items():
         if k in ("positions", "numbers", "type", "id", "masses", "momenta", "travel", "mol-id"):
             continue
         v = np.asarray(v)
