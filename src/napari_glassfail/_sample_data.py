@@ -1,0 +1,88 @@
+"""npe2 sample data: a simulated 2D silica glass with its rings, and a synthetic micrograph of a known structure.
+
+The shipped files in ``sample_data/`` (or ``glassfail_core/data/``) are used when present; otherwise the samples
+are made on the spot with the core (a honeycomb with a Stone–Wales defect, drawn with ``render_glass``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["sample_glass", "sample_micrograph", "sample_glass_object", "sample_micrograph_object", "SAMPLE_DIRS"]
+
+#: Where shipped sample files are looked for, in order.
+SAMPLE_DIRS = (
+    Path(__file__).resolve().parents[2] / "sample_data",  # a source checkout (editable install)
+    Path(__file__).resolve().parents[1] / "glassfail_core" / "data",  # installed package data
+)
+GLASS_NAMES = ("glass_small.extxyz", "glass.extxyz", "sample_glass.extxyz")
+MICROGRAPH_NAMES = ("micrograph_small.tif", "micrograph.tif", "sample_micrograph.tif")
+#: Pixel size (Å) of the micrograph made on the spot: the reference study's 0.32 Å.
+PIXEL_SIZE = 0.32
+
+
+def _find(names):
+    for d in SAMPLE_DIRS:
+        for n in names:
+            if (d / n).is_file():
+                return d / n
+    return None
+
+
+def _fallback_glass():
+    """A small periodic crystal with one Stone–Wales defect (two 5- and two 7-rings), or the plain crystal."""
+    from glassfail_core.generation import presets
+
+    if hasattr(presets, "stone_wales"):
+        return presets.stone_wales(presets.honeycomb(6, 6))
+    return presets.honeycomb(6, 6)
+
+
+def sample_glass_object():
+    """The sample glass as a :class:`~glassfail_core.glass.Glass` (the shipped file, or one made on the spot)."""
+    from glassfail_core.io import read_structure
+
+    path = _find(GLASS_NAMES)
+    return read_structure(path) if path is not None else _fallback_glass()
+
+
+def sample_glass():
+    """Layers of the sample glass: cell, rings coloured by size, O and Si points."""
+    from ._layers import glass_layer_data
+
+    return glass_layer_data(sample_glass_object(), name="sample glass")
+
+
+def sample_micrograph_object():
+    """``(micrograph, truth)``: a synthetic micrograph and the Glass it shows (the known atoms).
+
+    The shipped micrograph is used when a file with its structure next to it (same stem, ``.extxyz``) exists;
+    otherwise a 4 × 4-ring honeycomb (32 Si, 48 O) is rendered with seeded noise.
+    """
+    from ._core import require
+
+    mg = require("micrograph", "the sample micrograph")
+    path = _find(MICROGRAPH_NAMES)
+    if path is not None and path.with_suffix(".extxyz").is_file():
+        from glassfail_core.io import read_structure
+
+        return mg.read_micrograph(path), read_structure(path.with_suffix(".extxyz"))
+    from glassfail_core.generation import honeycomb
+
+    truth = honeycomb(4, 4).replace(pbc=(False, False))
+    return mg.render_glass(truth, pixel_size=PIXEL_SIZE, seed=0), truth
+
+
+def sample_micrograph():
+    """An Image layer (scale in Å) of a synthetic micrograph; the known structure rides along in its metadata
+    (``metadata["glassfail"]["truth"]``)."""
+    from ._layers import KEY, micrograph_layer_data
+
+    micrograph, truth = sample_micrograph_object()
+    data, kwargs, kind = micrograph_layer_data(micrograph, name="sample micrograph")
+    kwargs["metadata"][KEY]["truth"] = truth
+    lo, hi = np.percentile(np.asarray(data), [0.5, 99.8])
+    kwargs["contrast_limits"] = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
+    return [(data, kwargs, kind)]

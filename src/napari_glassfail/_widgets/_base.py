@@ -1,0 +1,240 @@
+"""What every glassfail dock widget shares: running one core job off the GUI thread with napari progress and
+Cancel, turning errors into notifications, and enabling itself only when a suitable layer exists.
+
+A widget subclasses :class:`JobWidget`, builds its controls, and implements
+
+* :meth:`JobWidget.suitable_layers` — the layers it can work on (the Run button is disabled when there is none);
+* :meth:`JobWidget.make_job` — called on the GUI thread when Run is pressed: reads the controls and layers and
+  returns a core job (a generator yielding :class:`~glassfail_core.progress.Progress` and returning a result);
+* :meth:`JobWidget.on_progress` / :meth:`JobWidget.on_result` — GUI-thread callbacks (live plots, new layers).
+
+The same design takes the later Predict (heatmap) and Batch widgets: they only differ in these four methods.
+
+Set the environment variable ``GLASSFAIL_NAPARI_SYNC=1`` to run jobs synchronously on the GUI thread (debugging).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any, Callable, Optional
+
+from magicgui.widgets import Container, Label, PushButton
+
+from glassfail_core.errors import Cancelled, GlassfailError
+from glassfail_core.progress import Progress
+
+__all__ = ["JobRunner", "JobWidget", "notify_error", "drive"]
+
+log = logging.getLogger(__name__)
+
+
+def notify_error(exc: BaseException) -> None:
+    """Show an exception as a napari notification: glassfail's own one-line message, never a traceback
+    (unexpected errors are logged with theirs)."""
+    from napari.utils.notifications import show_error, show_info
+
+    if isinstance(exc, Cancelled):
+        show_info(f"Stopped: {exc}")
+    elif isinstance(exc, GlassfailError):
+        show_error(str(exc))
+    else:
+        log.error("unexpected error in a glassfail job", exc_info=exc)
+        show_error(f"{type(exc).__name__}: {exc}")
+
+
+def drive(job, stop: threading.Event):
+    """Re-yield a core job's events until it returns, or raise Cancelled (after closing it) once ``stop`` is
+    set. Runs in the worker thread, so the job's cleanup (``finally`` blocks, atomic writes) happens there."""
+    try:
+        while True:
+            if stop.is_set():
+                raise Cancelled("stopped at the user's request; finished work was kept")
+            try:
+                event = next(job)
+            except StopIteration as done:
+                return done.value
+            yield event
+    finally:
+        job.close()
+
+
+class JobRunner:
+    """One core job at a time in a napari ``thread_worker``, with a napari progress bar and cancellation.
+
+    Parameters
+    ----------
+    on_progress, on_result, on_error, on_finished : callable
+        GUI-thread callbacks: each Progress event; the job's return value; an exception (Cancelled included);
+        after everything (success, error or cancel).
+    """
+
+    def __init__(self, *, on_progress: Callable[[Progress], Any], on_result: Callable[[Any], Any],
+                 on_error: Callable[[BaseException], Any] = notify_error,
+                 on_finished: Optional[Callable[[], Any]] = None):
+        self._on_progress = on_progress
+        self._on_result = on_result
+        self._on_error = on_error
+        self._on_finished = on_finished
+        self._stop = threading.Event()
+        self._pbar = None
+        self.worker = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, job, *, description: str = "glassfail"):
+        """Run ``job`` (a started generator). Returns the worker (None when running synchronously)."""
+        if self.running:
+            raise RuntimeError("a job is already running")
+        from napari.utils import progress
+
+        self._stop = threading.Event()
+        self._pbar = progress(total=0, desc=description)
+        if os.environ.get("GLASSFAIL_NAPARI_SYNC", "") not in ("", "0"):
+            self._run_sync(job)
+            return None
+        from napari.qt.threading import create_worker
+
+        worker = create_worker(drive, job, self._stop, _start_thread=False)
+        worker.yielded.connect(self._progress)
+        worker.returned.connect(self._returned)
+        worker.errored.connect(self._errored)
+        worker.finished.connect(self._finished)
+        self.worker = worker
+        worker.start()
+        return worker
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next progress event (it keeps what it finished)."""
+        self._stop.set()
+
+    # -------------------------------------------------------------------------------- callbacks (GUI thread)
+    def _run_sync(self, job):
+        try:
+            gen = drive(job, self._stop)
+            while True:
+                try:
+                    ev = next(gen)
+                except StopIteration as done:
+                    self._returned(done.value)
+                    break
+                self._progress(ev)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a notification
+            self._errored(exc)
+        finally:
+            self._finished()
+
+    def _progress(self, event: Progress):
+        if self._pbar is not None:
+            if event.total:
+                self._pbar.total = int(event.total)
+                self._pbar.n = int(min(event.done, event.total))
+            if event.message:
+                self._pbar.set_description(event.message)
+            self._pbar.refresh()
+        self._on_progress(event)
+
+    def _returned(self, value):
+        try:
+            self._on_result(value)
+        except Exception as exc:  # noqa: BLE001
+            self._errored(exc)
+
+    def _errored(self, exc):
+        self._on_error(exc)
+
+    def _finished(self):
+        if self._pbar is not None:
+            self._pbar.close()
+            self._pbar = None
+        self.worker = None
+        if self._on_finished is not None:
+            self._on_finished()
+
+
+class JobWidget(Container):
+    """Base of the plugin's dock widgets: controls + Run/Cancel + a status line, wired to a :class:`JobRunner`."""
+
+    run_text = "Run"
+    description = "glassfail"
+
+    def __init__(self, viewer, controls=(), **kwargs):
+        self.viewer = viewer
+        self.run_button = PushButton(text=self.run_text)
+        self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.status = Label(value="")
+        super().__init__(widgets=[*controls, self.run_button, self.cancel_button, self.status], **kwargs)
+        self.runner = JobRunner(on_progress=self.on_progress, on_result=self.on_result,
+                                on_error=self._error, on_finished=self._done)
+        self.run_button.changed.connect(self.start)
+        self.cancel_button.changed.connect(self.cancel)
+        events = viewer.layers.events
+        for ev in (events.inserted, events.removed, events.reordered):
+            ev.connect(self._layers_changed)
+        self._layers_changed()
+
+    # ------------------------------------------------------------------ to implement
+    def suitable_layers(self) -> list:
+        raise NotImplementedError
+
+    def make_job(self):
+        raise NotImplementedError
+
+    def on_progress(self, event: Progress) -> None:
+        self.status.value = event.message
+
+    def on_result(self, result) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ shared
+    @property
+    def worker(self):
+        return self.runner.worker
+
+    def _layers_changed(self, event=None):
+        self.reset_choices()
+        self._refresh_enabled()
+
+    def _refresh_enabled(self):
+        has = bool(self.suitable_layers())
+        self.run_button.enabled = has and not self.runner.running
+        if not has and not self.runner.running:
+            self.status.value = self.no_layer_message()
+
+    def no_layer_message(self) -> str:
+        return "no suitable layer"
+
+    def start(self, *_):
+        """Read the controls, build the job and run it (errors in the inputs become notifications)."""
+        if self.runner.running:
+            return None
+        try:
+            job = self.make_job()
+        except Exception as exc:  # noqa: BLE001
+            notify_error(exc)
+            return None
+        self.run_button.enabled = False
+        self.cancel_button.enabled = True
+        self.status.value = "running…"
+        return self.runner.start(job, description=self.description)
+
+    def cancel(self, *_):
+        self.runner.cancel()
+        self.status.value = "stopping…"
+
+    def _error(self, exc):
+        self.status.value = "stopped" if isinstance(exc, Cancelled) else f"failed: {exc}"
+        notify_error(exc)
+
+    def _done(self):
+        self.cancel_button.enabled = False
+        self._refresh_enabled()
+
+    def add_layers(self, layer_data: list) -> list:
+        """Add LayerDataTuples to the viewer; returns the new layers."""
+        from napari.layers import Layer
+
+        return [self.viewer.add_layer(Layer.create(*ld)) for ld in layer_data]

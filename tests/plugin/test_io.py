@@ -1,0 +1,158 @@
+"""Readers, writer and layer conversions through a real napari viewer."""
+
+import numpy as np
+import pytest
+
+from glassfail_core.colors import SPECIES_COLORS
+from glassfail_core.errors import InputError
+from glassfail_core.io import read_structure, write_structure
+
+PLUGIN = "napari-glassfail"
+
+pytestmark = pytest.mark.gui
+
+
+def _open(viewer, path):
+    return viewer.open(str(path), plugin=PLUGIN)
+
+
+@pytest.mark.parametrize("fmt,suffix", [("extxyz", ".extxyz"), ("lammps-data", ".data"), ("xyz", ".xyz")])
+def test_reader_layers(make_napari_viewer, small_glass, tmp_path, by_role, fmt, suffix):
+    path = tmp_path / f"glass{suffix}"
+    write_structure(small_glass, path, format=fmt)
+    viewer = make_napari_viewer()
+    with pytest.warns(UserWarning) if fmt == "xyz" else _nullcontext():
+        layers = _open(viewer, path)
+    roles = by_role(layers)
+    assert {"Si", "O", "cell"} <= set(roles)
+    si, o = roles["Si"], roles["O"]
+    assert len(si.data) == 32 and len(o.data) == 48
+    # Si drawn larger than O, species colours from the product's fixed map.
+    assert float(np.mean(si.size)) > float(np.mean(o.size))
+    np.testing.assert_allclose(si.face_color[0], SPECIES_COLORS["Si"])
+    np.testing.assert_allclose(o.face_color[0], SPECIES_COLORS["O"])
+    # (y, x) in napari; in Å (units), positions equal the file's (wrapped) positions.
+    glass = read_structure(path)
+    np.testing.assert_allclose(si.data[:, ::-1], glass.wrapped_positions()[glass.si_mask], atol=1e-8)
+    assert str(si.units[0]) == "angstrom"
+    # The cell outline spans the cell.
+    rect = roles["cell"].data[0]
+    np.testing.assert_allclose(rect.max(axis=0) - rect.min(axis=0), glass.cell[::-1], atol=1e-9)
+    if fmt == "extxyz":
+        np.testing.assert_allclose(si.features["energy"], small_glass.arrays["energy"][small_glass.si_mask])
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_round_trip_through_writer(make_napari_viewer, small_glass, tmp_path, by_role):
+    """Open → save the Si/O layers with the plugin's writer → read back: identical structure."""
+    path = tmp_path / "in.extxyz"
+    write_structure(small_glass, path)
+    viewer = make_napari_viewer()
+    roles = by_role(_open(viewer, path))
+    out = tmp_path / "out.extxyz"
+    viewer.layers.selection = {roles["Si"], roles["O"]}
+    written = viewer.layers.save(str(out), selected=True, plugin=PLUGIN)
+    assert written == [str(out)]
+    back = read_structure(out)
+    np.testing.assert_allclose(back.positions, small_glass.positions, atol=1e-9)
+    assert back.species.tolist() == small_glass.species.tolist()
+    np.testing.assert_allclose(back.cell, small_glass.cell)
+    assert back.pbc == small_glass.pbc and back.info["seed"] == 7
+    np.testing.assert_allclose(back.arrays["energy"], small_glass.arrays["energy"])
+
+
+def test_edits_are_saved(make_napari_viewer, small_glass, tmp_path, by_role):
+    """Moved, deleted and added points are what gets written."""
+    from napari_glassfail._layers import glass_from_layers
+
+    path = tmp_path / "in.extxyz"
+    write_structure(small_glass, path)
+    viewer = make_napari_viewer()
+    roles = by_role(_open(viewer, path))
+    si, o = roles["Si"], roles["O"]
+    assert glass_from_layers(si, viewer.layers) is si.metadata["glassfail"]["glass"]  # untouched: same object
+    # Move Si atom 0 by +0.5 Å in x, delete the last O, add one Si.
+    data = np.array(si.data)
+    data[0, 1] += 0.5
+    si.data = data
+    o.selected_data = {len(o.data) - 1}
+    o.remove_selected()
+    si.add(np.array([[1.0, 2.0]]))
+    with pytest.warns(UserWarning, match="tag"):
+        g = glass_from_layers(si, viewer.layers)
+    assert (g.n_si, g.n_o) == (33, 47)
+    atom0 = int(si.features["atom"][0])
+    np.testing.assert_allclose(g.positions[atom0, 0] - small_glass.wrapped_positions()[atom0, 0], 0.5, atol=1e-9)
+    np.testing.assert_allclose(g.positions[-1], [2.0, 1.0])  # the added Si, (x, y)
+    assert g.species[-1] == "Si"
+    assert np.isnan(g.arrays["energy"][-1]) and "tag" not in g.arrays  # int data cannot be extended
+    assert g.info["edited"] is True
+    # napari copies the selected point's features to the next added one: the copy must become a new atom.
+    o.selected_data = {0}
+    o.add(np.array([[3.0, 4.0]]))
+    assert o.features["atom"].iloc[-1] == o.features["atom"].iloc[0]
+    with pytest.warns(UserWarning, match="tag"):
+        g2 = glass_from_layers(si, viewer.layers)
+    assert (g2.n_si, g2.n_o) == (33, 48)
+    np.testing.assert_allclose(g2.positions[-1], [4.0, 3.0])
+    out = tmp_path / "edited.extxyz"
+    from napari_glassfail._writer import write_structure_layers
+
+    with pytest.warns(UserWarning, match="tag"):
+        write_structure_layers(str(out), [lay.as_layer_data_tuple() for lay in (si, o)])
+    back = read_structure(out)
+    assert len(back) == 81
+    np.testing.assert_allclose(back.positions, g2.positions, atol=1e-9)
+
+
+def test_writer_refuses_foreign_layers(tmp_path):
+    from napari_glassfail._writer import write_structure_layers
+
+    with pytest.raises(InputError, match="Si/O points"):
+        write_structure_layers(str(tmp_path / "x.extxyz"), [(np.zeros((2, 2)), {"name": "p"}, "points")])
+
+
+def test_reader_declines_other_files(tmp_path):
+    from napari_glassfail._reader import get_micrograph_reader, get_structure_reader
+
+    junk = tmp_path / "table.data"
+    junk.write_text("hello world\n1 2 3\n")
+    assert get_structure_reader(str(junk)) is None
+    assert get_structure_reader(str(tmp_path / "missing.extxyz")) is None
+    assert get_micrograph_reader(str(tmp_path / "image.tif")) is None
+
+
+def test_reader_error_is_one_line(small_glass, tmp_path):
+    from glassfail_core.errors import StructureFileError
+    from napari_glassfail._reader import get_structure_reader
+
+    bad = tmp_path / "bad.extxyz"
+    bad.write_text("3\nLattice=\"1 0 0 0 1 0 0 0 1\"\nSi 0 0\n")
+    reader = get_structure_reader(str(bad))
+    with pytest.raises(StructureFileError, match="bad.extxyz"):
+        reader(str(bad))
+
+
+def test_rings_layer_colours(make_napari_viewer, small_glass, tmp_path, by_role):
+    """With the ring module: a Shapes layer of 16 hexagons in the 6-ring colour, and ring features on atoms."""
+    pytest.importorskip("glassfail_core.rings")
+    from glassfail_core.colors import ring_color
+
+    path = tmp_path / "g.extxyz"
+    write_structure(small_glass, path)
+    viewer = make_napari_viewer()
+    roles = by_role(_open(viewer, path))
+    rings = roles["rings"]
+    assert len(rings.data) == 16
+    assert set(rings.features["size"]) == {6}
+    np.testing.assert_allclose(rings.face_color[:, :3], np.tile(ring_color(6)[:3], (16, 1)))
+    assert all(len(p) == 12 for p in rings.data)  # 6 Si + 6 O around each ring
+    np.testing.assert_allclose(roles["Si"].features["ring_mean"], 6.0)
+    assert (roles["Si"].features["n_rings"] == 3).all()
