@@ -1,0 +1,27 @@
+"""Micrographs: read microscope images, render synthetic ones, and find the atoms in them.
+
+* :class:`Micrograph` — a calibrated image (Å/px, origin; pixel ↔ Å convention in :mod:`.image`).
+* :func:`read_micrograph` / :func:`write_micrograph` — TIFF, PNG/JPEG, dm3/dm4, emd, ser.
+* :func:`render_glass` — Gaussian spots (the reference recipe) or a contrast-transfer TEM model.
+* :func:`detect_atoms` — background flattening, blob detection, sub-pixel refinement, Si/O classification.
+"""
+
+from .image import Micrograph
+from .io import count_frames, iter_micrographs, read_micrograph, write_micrograph
+from .render import SpotParams, TEMParams, render_glass
+
+__all__ = ["Micrograph", "read_micrograph", "write_micrograph", "iter_micrographs", "count_frames",
+           "render_glass", "SpotParams", "TEMParams", "detect_atoms", "detect_steps", "estimate_pixel_size",
+           "match_atoms"]
+
+
+def __getattr__(name):  # detection pulls in scikit-image: load it on first use
+    if name in ("detect_atoms", "detect_steps", "estimate_pixel_size", "DetectParams"):
+        from . import detect
+
+        return getattr(detect, name)
+    if name == "match_atoms":
+        from .accuracy import match_atoms
+
+        return match_atoms
+    raise AttributeError(name)
