@@ -55,9 +55,7 @@ def make_engine(glass, *, model="rhh", platform=None, threads=None, fixed=None):
     if name == "NumPy":
         from .numpy_engine import NumpyEngine
 
-        eng = NumpyEngine(glass, model)
-        eng.fixed = fixed
-        return eng
+        return NumpyEngine(glass, model, fixed=fixed)
     from .openmm_backend import OpenMMEngine
 
     return OpenMMEngine(glass, model, platform=name, threads=threads, fixed=fixed)

@@ -33,8 +33,9 @@ class NumpyEngine:
 
     platform_name = "NumPy"
 
-    def __init__(self, glass, model="rhh", skin=1.0):
+    def __init__(self, glass, model="rhh", skin=1.0, fixed=None):
         self.model = get_model(model)
+        self.fixed = None if fixed is None else np.asarray(fixed, bool)
         self.pbc = tuple(glass.pbc)
         self.n = len(glass)
         self.types = self.model.types(glass.species)
@@ -148,7 +149,8 @@ class NumpyEngine:
 
     def minimize(self, fmax=1e-6, *, max_iterations=20000, fixed=None, should_stop=None):
         """Minimise positions at fixed cell (atoms in ``fixed`` held in place). Returns the ``MinimizeResult``."""
-        mobile = None if fixed is None else ~np.asarray(fixed, bool)
+        fixed = self.fixed if fixed is None else fixed
+        mobile = None if fixed is None or not np.any(fixed) else ~np.asarray(fixed, bool)
         if mobile is None:
             fun = self.energy_forces
             x0 = self._pos
