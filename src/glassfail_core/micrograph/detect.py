@@ -173,7 +173,10 @@ def _peaks(s, min_distance_px, threshold):
     from skimage.feature import peak_local_max
 
     md = max(1, int(round(min_distance_px)))
-    return peak_local_max(s, min_distance=md, threshold_abs=threshold, exclude_border=False)
+    yy, xx = np.mgrid[-md:md + 1, -md:md + 1]
+    disk = (yy**2 + xx**2) <= md**2  # a round neighbourhood: a square one suppresses diagonal neighbours too early
+    return peak_local_max(s, min_distance=md, footprint=disk, threshold_abs=threshold, exclude_border=False,
+                          p_norm=2)
 
 
 def _confidence(z, z_thr, rel, rel_thr):
@@ -226,29 +229,38 @@ def estimate_pixel_size(micrograph, *, invert=None, expected_si_si: float = 3.05
     0.2
     """
     img = micrograph.image if isinstance(micrograph, Micrograph) else np.asarray(micrograph, dtype=np.float32)
-    img = _centre_crop(np.asarray(img, dtype=np.float32))
+    img = _centre_crop(np.asarray(img, dtype=np.float32), 512)
     out = {"pixel_size": float("nan"), "spacing_px": float("nan"), "spot_sigma_px": float("nan"), "n_spots": 0}
     if img.size < 64 or img.std() == 0:
         return out
     f = img - img.mean()
     sign = _polarity_sign(f, invert)
     f = sign * f
-    sigmas = np.geomspace(0.7, max(1.0, min(img.shape) / 16), 12)
-    best, best_sig, best_resp = -np.inf, None, None
+    sigmas = np.geomspace(0.7, max(1.0, min(img.shape) / 16), 9)
+    trials = []
     for sg in sigmas:
         resp = -(sg**2) * ndi.gaussian_laplace(f, sg)
-        score = float(np.percentile(resp, 99.5))
-        if score > best:
-            best, best_sig, best_resp = score, sg, resp
-    pk = _peaks(best_resp, 1.5 * best_sig, None)
-    if len(pk) < 4:
+        med = float(np.median(resp))
+        mad = float(np.median(np.abs(resp - med))) or 1e-12
+        score = (float(np.percentile(resp, 99.5)) - med) / mad  # scale-free: white noise scores alike at every σ
+        trials.append((score, sg, resp))
+    # Atoms are spots whose neighbours sit ~6 spot widths away (Si–Si 3.05 Å, σ ≈ 0.5 Å): take the strongest
+    # scale whose spots have that spacing-to-width ratio (rejects noise grains and whole-ring blobs).
+    for score, sg, resp in sorted(trials, key=lambda t: -t[0]):
+        pk = _peaks(resp, 1.5 * sg, None)
+        if len(pk) < 8:
+            continue
+        hts = resp[pk[:, 0], pk[:, 1]]
+        pk = pk[_bright_class(hts)]
+        if len(pk) < 8:
+            continue
+        d, _ = cKDTree(pk.astype(float)).query(pk.astype(float), k=2)
+        spacing = float(np.median(d[:, 1]))
+        if 4.5 <= spacing / sg <= 10.0:
+            break
+    else:
         return out
-    hts = best_resp[pk[:, 0], pk[:, 1]]
-    pk = pk[_bright_class(hts)]
-    if len(pk) < 4:
-        return out
-    d, _ = cKDTree(pk.astype(float)).query(pk.astype(float), k=2)
-    spacing = float(np.median(d[:, 1]))
+    best_sig = sg
     out.update(pixel_size=expected_si_si / spacing, spacing_px=spacing, spot_sigma_px=float(best_sig),
                n_spots=int(len(pk)))
     return out
@@ -264,12 +276,14 @@ def _bright_class(heights):
     hb = np.sort(h[base])
     if len(hb) < 8:
         return base
-    best, thr = -1.0, None
-    for k in range(2, len(hb) - 1):
-        lo, hi = hb[:k], hb[k:]
-        score = k * (len(hb) - k) * (hi.mean() - lo.mean()) ** 2
-        if score > best:
-            best, thr, ratio, frac = score, hb[k], hi.mean() / max(lo.mean(), 1e-12), len(hi) / len(hb)
+    n = len(hb)
+    k = np.arange(2, n - 1)
+    csum = np.cumsum(hb)
+    lo_mean = csum[k - 1] / k
+    hi_mean = (csum[-1] - csum[k - 1]) / (n - k)
+    score = k * (n - k) * (hi_mean - lo_mean) ** 2  # Otsu's between-class variance (× n²)
+    j = int(np.argmax(score))
+    thr, ratio, frac = hb[k[j]], hi_mean[j] / max(lo_mean[j], 1e-12), (n - k[j]) / n
     if thr is not None and ratio > 1.4 and frac >= 0.2:
         return base & (h >= thr)
     return base
@@ -470,7 +484,7 @@ def detect_steps(micrograph: Micrograph, **params):
         return _empty(micrograph, info)
     ref = float(np.median(np.sort(ht)[len(ht) // 2:]))
     rel = ht / ref if ref > 0 else np.ones_like(ht)
-    keep = rel >= p.relative_threshold
+    keep = (rel >= p.relative_threshold) & _bright_class(ht)
     rc, ht, z, rel = rc[keep], ht[keep], z[keep], rel[keep]
     si_conf = _confidence(z, p.z_threshold, rel, p.relative_threshold)
     si_xy = micrograph.px_to_xy(rc)
@@ -500,8 +514,14 @@ def detect_steps(micrograph: Micrograph, **params):
         oz = np.concatenate(ozs)
         cand_xy = micrograph.px_to_xy(orc) if len(orc) else np.zeros((0, 2))
         if len(cand_xy) and len(si_xy):
+            # An O bridges two Si: keep candidates near a Si–Si bond midpoint, or 1.1–2.3 Å from a Si when at
+            # the image border (its other Si may be outside the image).
             d, _ = cKDTree(si_xy).query(cand_xy, k=1)
-            ok = (d >= 1.1) & (d <= 2.3)
+            near_mid = (cKDTree(mids).query(cand_xy, k=1)[0] <= 0.8) if len(mids) else np.zeros(len(cand_xy), bool)
+            x0, y0 = micrograph.origin
+            border = np.minimum.reduce([cand_xy[:, 0] - x0, x0 + ext[0] - cand_xy[:, 0],
+                                        cand_xy[:, 1] - y0, y0 + ext[1] - cand_xy[:, 1]]) < 2.0
+            ok = (d >= 1.1) & (d <= 2.3) & (near_mid | border)
             cand_xy, oht, oz = cand_xy[ok], oht[ok], oz[ok]
         if len(cand_xy):
             oref = float(np.median(np.sort(oht)[len(oht) // 2:]))
