@@ -123,10 +123,12 @@ def _background(img, sigma_px, block_px):
 def _noise_sigma(f, smooth_px):
     """Robust pixel-noise standard deviation: MAD of neighbour differences, taken where the smoothed image is in
     its lower 40 % (the gaps between atoms, where the signal is flat)."""
+    step = max(1, f.shape[0] // 256)  # a few hundred rows are plenty for a robust estimate
+    f = f[::step]
     d = np.diff(f, axis=1)
     if d.size == 0:
         return 0.0
-    sm = ndi.gaussian_filter(f, smooth_px)[:, :-1]
+    sm = ndi.gaussian_filter1d(f, smooth_px, axis=1)[:, :-1]
     sel = d[sm <= np.percentile(sm, 40)]
     if sel.size < 16:
         sel = d.ravel()
@@ -170,13 +172,34 @@ def _refine(s, rc):
 
 
 def _peaks(s, min_distance_px, threshold):
-    from skimage.feature import peak_local_max
-
-    md = max(1, int(round(min_distance_px)))
-    yy, xx = np.mgrid[-md:md + 1, -md:md + 1]
-    disk = (yy**2 + xx**2) <= md**2  # a round neighbourhood: a square one suppresses diagonal neighbours too early
-    return peak_local_max(s, min_distance=md, footprint=disk, threshold_abs=threshold, exclude_border=False,
-                          p_norm=2)
+    """Local maxima of ``s`` above ``threshold``, at least ``min_distance_px`` apart (Euclidean; the higher one
+    wins), as integer (row, col). A separable square maximum filter inscribed in the disk does most of the work;
+    a greedy pass over the few survivors closer than the distance finishes it (a non-separable disk filter is
+    ~20× slower at fine pixel sizes)."""
+    md = max(1.0, float(min_distance_px))
+    side = 2 * max(1, int(md / math.sqrt(2.0))) + 1
+    mx = ndi.maximum_filter(s, size=side, mode="nearest")
+    cand = (s == mx)
+    if threshold is not None:
+        cand &= s > threshold
+    rc = np.argwhere(cand)
+    if len(rc) < 2:
+        return rc
+    vals = s[rc[:, 0], rc[:, 1]]
+    order = np.argsort(-vals, kind="stable")
+    rc = rc[order]
+    pairs = cKDTree(rc).query_pairs(md - 1e-9, output_type="ndarray")
+    if len(pairs) == 0:
+        return rc
+    pairs.sort(axis=1)  # (higher-ranked, lower-ranked): indices follow the height order
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    suppressed = np.zeros(len(rc), bool)
+    starts = np.searchsorted(pairs[:, 0], np.arange(len(rc) + 1))
+    for i in np.unique(pairs[:, 0]):
+        if suppressed[i]:
+            continue
+        suppressed[pairs[starts[i]:starts[i + 1], 1]] = True
+    return rc[~suppressed]
 
 
 def _confidence(z, z_thr, rel, rel_thr):
