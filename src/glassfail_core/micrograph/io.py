@@ -173,7 +173,7 @@ def _read_rsciio(path, family):
         if abs(sx - sy) > 1e-6 * abs(sx):
             raise StructureFileError(path, f"pixels are not square ({sx:g} × {sy:g} Å)")
         ps = abs(sx)
-        origin = (ox - 0.5 * ps, oy - 0.5 * ps)  # rsciio offsets are pixel-centre coordinates
+        origin = (ox, oy)  # the axis offset is taken as the image's top-left corner (0 in most files)
     info["rgb"] = False
     return data, ps, origin, info
 
