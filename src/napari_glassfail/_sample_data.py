@@ -59,7 +59,8 @@ def sample_micrograph_object():
     """``(micrograph, truth)``: a synthetic micrograph and the Glass it shows (the known atoms).
 
     The shipped micrograph is used when a file with its structure next to it (same stem, ``.extxyz``) exists;
-    otherwise a 4 × 4-ring honeycomb (32 Si, 48 O) is rendered with seeded noise.
+    otherwise the made-on-the-spot sample glass (non-periodic, with a margin) is rendered with the reference
+    study's Gaussian spots at 0.32 Å/px and seeded counting noise.
     """
     from ._core import require
 
@@ -69,10 +70,17 @@ def sample_micrograph_object():
         from glassfail_core.io import read_structure
 
         return mg.read_micrograph(path), read_structure(path.with_suffix(".extxyz"))
-    from glassfail_core.generation import honeycomb
+    return mg.render_glass(_micrograph_truth(), pixel_size=PIXEL_SIZE, seed=0), _micrograph_truth()
 
-    truth = honeycomb(4, 4).replace(pbc=(False, False))
-    return mg.render_glass(truth, pixel_size=PIXEL_SIZE, seed=0), truth
+
+def _micrograph_truth():
+    """The known structure of the made-on-the-spot micrograph: the sample glass's atoms cut out non-periodic
+    (O left without two Si dropped), with a 3 Å margin so that every atom lies whole inside the image."""
+    g = _fallback_glass()
+    g = g.replace(positions=g.wrapped_positions(), pbc=(False, False))
+    g = g.subset(~(g.o_mask & (g.coordination < 2)))  # O that bridged across the periodic boundary
+    margin = 3.0
+    return g.replace(positions=g.positions + margin, cell=g.cell + 2 * margin)
 
 
 def sample_micrograph():

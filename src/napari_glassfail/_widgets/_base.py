@@ -98,7 +98,7 @@ class JobRunner:
             return None
         from napari.qt.threading import create_worker
 
-        worker = create_worker(drive, job, self._stop, _start_thread=False)
+        worker = create_worker(drive, job, self._stop, _start_thread=False, _ignore_errors=True)  # we notify
         worker.yielded.connect(self._progress)
         worker.returned.connect(self._returned)
         worker.errored.connect(self._errored)

@@ -1,0 +1,118 @@
+"""Sample data and the Detect atoms & rings widget."""
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+PLUGIN = "napari-glassfail"
+
+
+def test_sample_glass_opens(make_napari_viewer, by_role):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "glass")
+    roles = by_role(viewer.layers)
+    assert {"Si", "O", "cell"} <= set(roles)
+    glass = roles["Si"].metadata["glassfail"]["glass"]
+    assert len(roles["Si"].data) == glass.n_si > 0 and len(roles["O"].data) == glass.n_o > 0
+    if "rings" in roles:  # ring module installed: every Si sits in three rings of a periodic sample
+        assert len(roles["rings"].data) == glass.n_si // 2
+        assert (roles["Si"].features["n_rings"] == 3).all()
+
+
+def test_sample_micrograph_opens(make_napari_viewer):
+    pytest.importorskip("glassfail_core.micrograph")
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "micrograph")
+    (img,) = viewer.layers
+    meta = img.metadata["glassfail"]
+    assert img.scale[0] == pytest.approx(meta["micrograph"].pixel_size)
+    assert str(img.units[0]) == "angstrom"
+    assert len(meta["truth"]) > 0
+    # A known Si atom sits on a bright pixel: napari's world → data mapping puts it on its spot.
+    truth = meta["truth"]
+    xy = truth.positions[truth.si_mask][0]
+    r, c = np.round(img.world_to_data(xy[::-1])).astype(int)
+    assert img.data[r, c] > np.percentile(img.data, 95)
+
+
+def _detect(viewer, wait_for_worker, **values):
+    from napari_glassfail._widgets.detect import DetectWidget
+
+    widget = DetectWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    for k, v in values.items():
+        getattr(widget, k).value = v
+    assert widget.run_button.enabled
+    widget.start()
+    wait_for_worker(widget)
+    return widget
+
+
+def test_detect_recovers_known_atoms(make_napari_viewer, by_role, wait_for_worker):
+    pytest.importorskip("glassfail_core.micrograph")
+    pytest.importorskip("glassfail_core.rings")
+    from scipy.spatial import cKDTree
+
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "micrograph")
+    img = viewer.layers[0]
+    truth = img.metadata["glassfail"]["truth"]
+    widget = _detect(viewer, wait_for_worker)
+    assert widget.pixel_size.value == pytest.approx(img.scale[-1])  # prefilled from the layer
+    roles = by_role(viewer.layers[1:])
+    found = roles["Si"].metadata["glassfail"]["glass"]
+    assert (found.n_si, found.n_o) == (truth.n_si, truth.n_o)
+    for sp, tol in (("Si", 0.1), ("O", 0.25)):
+        d, i = cKDTree(found.positions[found.species == sp]).query(truth.positions[truth.species == sp])
+        assert d.max() < tol and len(set(i.tolist())) == len(i)  # one-to-one, sub-ångström
+    # Points are drawn where the atoms are: in napari's (y, x), on top of the image.
+    np.testing.assert_allclose(roles["Si"].data[:, ::-1], found.positions[found.si_mask])
+    # Rings: closed ones are hexagons; the statistics are shown in the dock.
+    assert set(roles["rings"].features["size"]) == {6}
+    assert "μ2 = 0.000" in widget.stats.value and "6: 1.000" in widget.stats.value
+
+
+def test_detect_on_plain_image_without_scale(make_napari_viewer, wait_for_worker, by_role):
+    """A tif-like image (scale 1): the pixel size typed in the widget rescales the layer; atoms land on it."""
+    mg = pytest.importorskip("glassfail_core.micrograph")
+    pytest.importorskip("glassfail_core.rings")
+    from napari_glassfail._sample_data import sample_micrograph_object
+
+    m, truth = sample_micrograph_object()
+    viewer = make_napari_viewer()
+    img = viewer.add_image(np.asarray(m.image), name="plain")
+    _detect(viewer, wait_for_worker, pixel_size=float(m.pixel_size))
+    assert img.scale[-1] == pytest.approx(m.pixel_size)
+    found = by_role(viewer.layers[1:])["Si"].metadata["glassfail"]["glass"]
+    assert found.n_si == truth.n_si
+    # Image corner at (0, 0) Å as in the Micrograph: positions agree with the truth.
+    d = np.abs(np.sort(found.positions[found.si_mask][:, 0]) - np.sort(truth.positions[truth.si_mask][:, 0]))
+    assert d.max() < 0.1
+
+
+def test_detect_error_becomes_notification(make_napari_viewer, wait_for_worker, monkeypatch):
+    """A wrong pixel size: the core's one-line message is shown, no traceback, no layer added."""
+    pytest.importorskip("glassfail_core.micrograph")
+    from napari_glassfail._widgets import _base
+
+    shown = []
+    monkeypatch.setattr(_base, "notify_error", lambda exc: shown.append(exc))
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "micrograph")
+    widget = _detect(viewer, wait_for_worker, pixel_size=0.9)
+    assert len(viewer.layers) == 1
+    assert len(shown) == 1 and "pixel size looks wrong" in str(shown[0])
+    assert widget.status.value.startswith("failed: the pixel size looks wrong")
+    assert widget.run_button.enabled and not widget.cancel_button.enabled
+
+
+def test_widgets_enable_only_with_suitable_layers(make_napari_viewer):
+    from napari_glassfail._widgets.detect import DetectWidget
+
+    viewer = make_napari_viewer()
+    widget = DetectWidget(viewer)
+    assert not widget.run_button.enabled and "open an image" in widget.status.value
+    layer = viewer.add_image(np.zeros((20, 20)), scale=(0.25, 0.25))
+    assert widget.run_button.enabled and widget.pixel_size.value == pytest.approx(0.25)
+    viewer.layers.remove(layer)
+    assert not widget.run_button.enabled
