@@ -1,0 +1,187 @@
+"""Statistics, drawing helpers, CSV export and agreement with matscipy's shortest-path ring counter."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from glassfail_core.errors import InputError
+from glassfail_core.generation import honeycomb
+from glassfail_core.rings import (RingStats, find_rings, lemaitre_fit, lemaitre_mu2, ring_label_image,
+                                  ring_polygons, ring_statistics, rings_table, write_rings_csv)
+
+from .networks import D, square_octagon, stone_wales
+
+
+# ---------------------------------------------------------------- statistics
+def test_statistics_dict_is_json_ready():
+    g, expected = stone_wales(12, 12, 2, seed=3)
+    st = ring_statistics(find_rings(g))
+    assert isinstance(st, RingStats)
+    d = st.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["counts"] == {str(k): v for k, v in expected.items()}
+    assert set(d) >= {"counts", "mean", "mu2", "alpha", "n_rings", "open_rings", "euler"}
+    assert d["n_rings"] == 144 and d["open_rings"] == 0 and d["euler"] == 0
+    assert st.p == pytest.approx({5: 4 / 144, 6: 136 / 144, 7: 4 / 144})
+    # mu2 from the definition
+    sizes = np.repeat(list(expected), list(expected.values()))
+    assert st.mu2 == pytest.approx(np.var(sizes))
+    # near-crystal: Lemaître's upper branch mu2 = 1 - p6 holds exactly for 5/6/7 networks with p5 = p7
+    assert st.mu2_lemaitre == pytest.approx(1 - st.p6) == pytest.approx(st.mu2)
+
+
+def test_aboav_weaire_stone_wales_by_hand():
+    g, _ = stone_wales(12, 12, 1, seed=5)
+    rs = find_rings(g)
+    st = ring_statistics(rs)
+    # m(n) by hand from the neighbour lists
+    nbs = rs.ring_neighbors()
+    for n in (5, 6, 7):
+        ids = np.flatnonzero(rs.sizes == n)
+        ref = np.mean([rs.sizes[nbs[i]].mean() for i in ids])
+        assert st.m[n] == pytest.approx(ref)
+    # a 5-7 pair: each 5 touches both 7s and the other 5 touches... small rings next to large ones: alpha > 0
+    assert st.alpha > 0
+
+
+def test_lemaitre_law():
+    assert lemaitre_mu2(0.5) == pytest.approx(1 / (2 * np.pi * 0.25))
+    assert lemaitre_mu2(0.9) == pytest.approx(0.1)
+    np.testing.assert_allclose(lemaitre_mu2(np.array([0.4, 0.7])), [1 / (2 * np.pi * 0.16), 0.3])
+    with pytest.raises(InputError, match="p6"):
+        lemaitre_mu2(0.0)
+    rng = np.random.default_rng(0)
+    p6 = rng.uniform(0.35, 0.65, 40)
+    mu2 = 0.2 / p6 ** 2 * (1 + 0.01 * rng.standard_normal(40))
+    fit = lemaitre_fit(np.r_[p6, 0.9], np.r_[mu2, 0.1])
+    assert fit["n"] == 40 and fit["c"] == pytest.approx(0.2, rel=0.01)
+    assert fit["c_lemaitre"] == pytest.approx(1 / (2 * np.pi))
+    with pytest.raises(InputError, match="same length"):
+        lemaitre_fit([0.5], [1.0, 2.0])
+
+
+def test_statistics_rejects_other_objects():
+    with pytest.raises(InputError, match="RingSet"):
+        ring_statistics({"rings": []})
+
+
+# ---------------------------------------------------------------- polygons and label images
+def _shoelace(p):
+    x, y = p[:, 0], p[:, 1]
+    return 0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
+
+
+def test_polygons_are_drawable_and_match_areas():
+    g, _ = stone_wales(10, 10, 2, seed=2)
+    rs = find_rings(g)
+    polys = ring_polygons(g, rs)
+    assert len(polys) == rs.n_rings
+    for r, p in zip(rs.rings, polys):
+        assert p.shape == (len(r), 2)
+        step = np.hypot(*np.diff(np.vstack([p, p[:1]]), axis=0).T)
+        assert step.max() < 2.2  # consecutive vertices bonded (Si–O), never jumping across the cell
+    np.testing.assert_allclose([_shoelace(p) for p in polys], rs.areas, rtol=1e-9)
+    centres = np.array([p.mean(axis=0) for p in polys])
+    assert ((centres >= 0) & (centres < g.cell)).all()
+    # open rings of a crop: also drawable
+    crop = g.subset(g.positions[:, 0] < 20).replace(pbc=(False, False))
+    rc = find_rings(crop)
+    op = ring_polygons(crop, rc, which="open")
+    assert len(op) == rc.n_open and all(np.hypot(*np.diff(p, axis=0).T).max() < 2.2 for p in op if len(p) > 1)
+    with pytest.raises(InputError, match="which"):
+        ring_polygons(g, rs, which="all")
+
+
+def test_polygons_follow_a_deformed_copy():
+    g = honeycomb(6, 6)
+    rs = find_rings(g)
+    stretched = g.with_positions(g.positions * [1.1, 1.0], cell=g.cell * [1.1, 1.0])
+    areas = [_shoelace(p) for p in ring_polygons(stretched, rs)]
+    np.testing.assert_allclose(areas, 1.1 * rs.areas, rtol=1e-9)
+    with pytest.raises(InputError, match="atoms"):
+        ring_polygons(honeycomb(4, 4), rs)
+
+
+def test_label_image_covers_the_crystal():
+    g = honeycomb(6, 6)
+    rs = find_rings(g)
+    ps = 0.25
+    h, w = int(g.cell[1] / ps), int(g.cell[0] / ps)
+    img = ring_label_image(g, rs, (h, w), ps)
+    assert img.shape == (h, w) and img.dtype.kind == "i"
+    assert set(np.unique(img).tolist()) <= {0, 6}
+    assert (img == 6).mean() > 0.99  # a periodic tiling covers the whole cell
+    ids = ring_label_image(g, rs, (h, w), ps, values="id")
+    counts = np.bincount(ids.ravel(), minlength=rs.n_rings + 1)[1:]
+    np.testing.assert_allclose(counts * ps ** 2, rs.areas, rtol=0.1)  # image is a little smaller than the cell
+    assert counts.sum() * ps ** 2 == pytest.approx(h * w * ps ** 2, rel=0.01)
+    # periodic images: a window shifted by one cell edge sees the same labels
+    shifted = ring_label_image(g, rs, (h, w), ps, origin=(g.cell[0], -g.cell[1]), values="id")
+    assert (shifted == ids).mean() > 0.99
+
+
+def test_label_image_of_defects_and_crop():
+    g, _ = stone_wales(10, 10, 1, seed=1)
+    rs = find_rings(g)
+    img = ring_label_image(g, rs, (200, 200), 0.3)
+    assert {5, 6, 7} <= set(np.unique(img).tolist())
+    crop = g.subset(g.positions[:, 0] < 25).replace(pbc=(False, False))
+    ic = ring_label_image(crop, find_rings(crop), (200, 200), 0.3)
+    assert (ic[:, 90:] == 0).all()  # x > 27 Å: nothing there
+    for bad, match in [((0, 5), "positive"), ("ab", "shape")]:
+        with pytest.raises(InputError, match=match):
+            ring_label_image(g, rs, bad, 0.3)
+    with pytest.raises(InputError, match="pixel_size"):
+        ring_label_image(g, rs, (5, 5), -1)
+
+
+# ---------------------------------------------------------------- CSV
+def test_csv_export_round_trip(tmp_path):
+    g, _ = stone_wales(10, 10, 1, seed=8)
+    crop = g.subset(g.positions[:, 1] < 30).replace(pbc=(False, False))
+    rs = find_rings(crop)
+    path = tmp_path / "out" / "rings.csv"
+    write_rings_csv(rs, path)
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == rs.n_rings + rs.n_open
+    closed = [r for r in rows if r["kind"] == "closed"]
+    assert [int(r["size"]) for r in closed] == rs.sizes.tolist()
+    assert [float(r["area"]) for r in closed] == pytest.approx(rs.areas.tolist(), abs=1e-6)
+    assert [[int(a) for a in r["atoms"].split()] for r in closed] == [r.tolist() for r in rs.rings]
+    opened = [r for r in rows if r["kind"] == "open"]
+    assert all(r["area"] == "" for r in opened) and len(opened) == rs.n_open
+    t = rings_table(rs, include_open=False)
+    assert len(t["id"]) == rs.n_rings and set(t) == set(rows[0])
+    assert not list(tmp_path.glob("out/.*"))  # no temporary file left
+
+
+# ---------------------------------------------------------------- agreement with matscipy
+def _matscipy_counts(glass, max_si=12):
+    rings_mod = pytest.importorskip("matscipy.rings")
+    from glassfail_core.io import glass_to_atoms
+
+    oxy = glass.has_oxygen
+    counts = rings_mod.ring_statistics(glass_to_atoms(glass), glass.bond_cutoff(),
+                                       maxlength=(2 if oxy else 1) * max_si + 1)
+    per = 2 if oxy else 1
+    return {k // per: int(c) for k, c in enumerate(counts) if c and k % per == 0}
+
+
+@pytest.mark.parametrize("oxygen", [False, True])
+def test_counts_agree_with_matscipy_on_stone_wales_networks(oxygen):
+    g, expected = stone_wales(12, 12, 4, seed=21, oxygen=oxygen)
+    ours = ring_statistics(find_rings(g)).counts
+    assert ours == expected
+    assert ours == _matscipy_counts(g)
+
+
+def test_counts_agree_with_matscipy_on_a_generated_glass():
+    gen = pytest.importorskip("glassfail_core.generation")
+    if not hasattr(gen, "generate_glass"):
+        pytest.skip("generate_glass has not landed yet")
+    g = gen.generate_glass(rings=(8, 8), variance=0.8, seed=3, relax=False)
+    ours = ring_statistics(find_rings(g)).counts
+    assert sum(ours.values()) == 64
+    assert ours == _matscipy_counts(g)
