@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, SimulationError
+
+#: A pair closer than this (Å) during minimisation means the run diverged.
+_COLLAPSE = 0.5
 from .minimize import lbfgs
 from .models import get_model
 
@@ -106,6 +109,12 @@ class NumpyEngine:
         rc = self.model.cutoff
         inside = r2 < rc * rc
         r = np.sqrt(r2)
+        if len(r) and not r.min() >= _COLLAPSE:  # also catches NaN
+            k = int(np.nanargmin(r)) if np.isfinite(r).any() else 0
+            raise SimulationError(
+                f"the minimisation diverged: atoms {int(i[k])} and {int(j[k])} collapsed to {r[k]:.3g} Å "
+                "(NaN or overlapping atoms; the model or the structure is unphysical)"
+            )
         inv = 1.0 / r
         inv2 = inv * inv
         inv6 = inv2 * inv2 * inv2

@@ -68,6 +68,7 @@ def relax_steps(glass, *, cell=False, fmax=1e-6, stress_tol=1e-5, model="rhh", p
         eng.set_state(pos, L)
         res = eng.minimize(fmax, max_iterations=max_iterations)
         pos = np.array(res.x)
+        _check_collapse(pos, L, glass, cycles)
         sig = _virial(eng, pos, L, model, glass) / (L[0] * L[1])
         s = np.array([sig[0, 0], sig[1, 1]])
         worst = max((abs(s[a]) for a in axes), default=0.0)
@@ -113,6 +114,19 @@ def relax_steps(glass, *, cell=False, fmax=1e-6, stress_tol=1e-5, model="rhh", p
     }
     out = glass.replace(positions=pos, cell=L, info=info)
     return out.replace(positions=out.wrapped_positions())
+
+
+def _check_collapse(pos, L, glass, cycle):
+    from ..neighbors import neighbor_pairs
+    from .reference import OVERLAP_DISTANCE
+
+    i, j, _, d = neighbor_pairs(pos, L, glass.pbc, OVERLAP_DISTANCE)
+    if len(i):
+        k = int(np.argmin(d))
+        raise SimulationError(
+            f"minimisation collapsed atoms {int(i[k])} ({glass.species[i[k]]}) and {int(j[k])} "
+            f"({glass.species[j[k]]}) to {d[k]:.3f} Å (cycle {cycle}): the model or the structure is unphysical"
+        )
 
 
 def _virial(eng, pos, L, model, glass):
