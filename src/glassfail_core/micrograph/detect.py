@@ -267,22 +267,30 @@ def estimate_pixel_size(micrograph, *, invert=None, expected_si_si: float = 3.05
         mad = float(np.median(np.abs(resp - med))) or 1e-12
         score = (float(np.percentile(resp, 99.5)) - med) / mad  # scale-free: white noise scores alike at every σ
         trials.append((score, sg, resp))
-    # Atoms are spots whose neighbours sit ~6 spot widths away (Si–Si 3.05 Å, σ ≈ 0.5 Å): take the strongest
-    # scale whose spots have that spacing-to-width ratio (rejects noise grains and whole-ring blobs).
-    for score, sg, resp in sorted(trials, key=lambda t: -t[0]):
+    # Atoms are spots whose neighbours sit ~6 spot widths away (Si–Si 3.05 Å, σ ≈ 0.5 Å), and the spacing of real
+    # atoms does not depend on the filter scale (that of noise grains does). Take the strongest scale whose
+    # spacing-to-width ratio fits and whose spacing a neighbouring scale confirms (within 10 %).
+    spacings = []
+    for score, sg, resp in trials:
         pk = _peaks(resp, 1.5 * sg, None)
-        if len(pk) < 8:
+        sp = float("nan")
+        if len(pk) >= 8:
+            pk = pk[_bright_class(resp[pk[:, 0], pk[:, 1]])]
+            if len(pk) >= 8:
+                d, _ = cKDTree(pk.astype(float)).query(pk.astype(float), k=2)
+                sp = float(np.median(d[:, 1]))
+        spacings.append((sp, len(pk)))
+    ok = []
+    for i, ((score, sg, _), (sp, n)) in enumerate(zip(trials, spacings)):
+        if not np.isfinite(sp) or not 4.5 <= sp / sg <= 10.0:
             continue
-        hts = resp[pk[:, 0], pk[:, 1]]
-        pk = pk[_bright_class(hts)]
-        if len(pk) < 8:
-            continue
-        d, _ = cKDTree(pk.astype(float)).query(pk.astype(float), k=2)
-        spacing = float(np.median(d[:, 1]))
-        if 4.5 <= spacing / sg <= 10.0:
-            break
-    else:
+        near = [spacings[j][0] for j in (i - 1, i + 1) if 0 <= j < len(trials)]
+        if any(np.isfinite(q) and abs(q - sp) <= 0.1 * sp for q in near):
+            ok.append((score, sg, sp, n))
+    if not ok:
         return out
+    score, sg, spacing, n_spots = max(ok)
+    pk = np.zeros((n_spots, 2))
     best_sig = sg
     out.update(pixel_size=expected_si_si / spacing, spacing_px=spacing, spot_sigma_px=float(best_sig),
                n_spots=int(len(pk)))
