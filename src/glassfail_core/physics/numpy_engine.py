@@ -176,6 +176,9 @@ class NumpyEngine:
         res = lbfgs(fun, x0, fmax=fmax, max_iterations=max_iterations, should_stop=should_stop)
         if mobile is None:
             self._pos = np.array(res.x)
-        else:
-            self._pos[mobile] = res.x
-        return res
+            return res
+        from dataclasses import replace
+
+        self._pos[mobile] = res.x
+        e, f = self.energy_forces()  # full forces, grips included (their sum is the reaction)
+        return replace(res, x=self._pos.copy(), energy=e, forces=f)
