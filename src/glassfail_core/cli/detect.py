@@ -19,9 +19,14 @@ def _ring_summary(glass):
         return None, "ring analysis not available"
     if glass.n_si < 3:
         return None, "too few atoms for rings"
+    from ..errors import StructureError
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        st = ring_statistics(find_rings(glass))
+        try:
+            st = ring_statistics(find_rings(glass))
+        except StructureError as exc:  # the atoms are written all the same; only the ring analysis is refused
+            return None, f"rings not analysed: {exc}"
     n = st.n_rings
     return {
         "n_rings": n,

@@ -103,6 +103,7 @@ class DualLattice:
                     esx.append(sx)
                     esy.append(sy)
         self.ea, self.eb, self.esx, self.esy = ea, eb, esx, esy
+        self._build_triangles()
         self.max_ring = None  # set by reset_statistics
         self.reset_statistics(max_ring=19)
 
@@ -197,6 +198,7 @@ class DualLattice:
         nd = nbr[d]
         nd.insert(nd.index(b) + 1, c)
         self.ea[e], self.eb[e], self.esx[e], self.esy[e] = c, d, scd[0], scd[1]
+        _retriangulate(self.corner, self.t0, self.t1, self.t2, a, b, c, d)
         nsum[a] -= qb
         nsum[b] -= qa
         nsum[c] += qd
@@ -223,42 +225,77 @@ class DualLattice:
     def set_positions(self, pos: np.ndarray) -> None:
         self.px, self.py = pos[:, 0].tolist(), pos[:, 1].tolist()
 
-    def smooth(self, iterations: int = 10, omega: float = 0.5) -> None:
-        """Spring relaxation of the ring centres: damped Jacobi steps towards the mean of the neighbours.
+    def smooth(self, iterations: int = 10, omega: float = 0.5, *, beta: float = 0.1,
+               min_area_fraction: float = 0.05) -> None:
+        """Spring relaxation of the ring centres that never folds a triangle (vectorised; ``O(iterations · edges)``).
 
-        Zero-rest-length springs with equal weights (Tutte's barycentric embedding, here periodic): its fixed point
-        is a planar embedding of the triangulation with no folded triangles, so repeated smoothing keeps the Si–O
-        network free of crossing bonds. Vectorised over edges; ``O(iterations · edges)``.
+        Every dual edge is a spring whose rest length is the sum of the apothems of the two rings it joins (regular
+        polygons with side ``si_si``: ``d / (2·tan(π/n))``), so big rings get room and small rings shrink, close to
+        the geometry the atoms will take; a fraction ``beta`` of zero-rest-length springs (Tutte's barycentric
+        embedding) is mixed in to keep the lattice under mild tension. Each damped Jacobi step moves every node by
+        ``omega`` × its mean spring force, except the nodes of triangles the step would make thinner than
+        ``min_area_fraction`` × the mean triangle area (or invert): those stay put for that step. Starting from a
+        planar embedding (the lattice always is one), the lattice therefore stays planar: no crossing bonds later.
         """
         ea, eb, sh = self.edge_arrays()
-        shift = sh * np.array([self.Lx, self.Ly])
+        Lvec = np.array([self.Lx, self.Ly])
+        shift = sh * Lvec
         pos = self.positions()
         n = self.n_nodes
         deg = np.bincount(ea, minlength=n) + np.bincount(eb, minlength=n)
+        apothem = self.si_si / (2.0 * np.tan(np.pi / np.maximum(deg, 3)))
+        ell = apothem[ea] + apothem[eb]
+        tri = self.triangles()
+        tsh1, tsh2 = self._triangle_shifts(tri)
+        thr = min_area_fraction * self.Lx * self.Ly / len(tri)
         for _ in range(int(iterations)):
             vec = pos[eb] + shift - pos[ea]  # a → b
+            dist = np.hypot(vec[:, 0], vec[:, 1])
+            vec = vec * (beta + (1.0 - beta) * (dist - ell) / dist)[:, None]
             acc = np.empty_like(pos)
             for ax in range(2):
                 acc[:, ax] = np.bincount(ea, vec[:, ax], minlength=n) - np.bincount(eb, vec[:, ax], minlength=n)
-            pos = pos + omega * acc / deg[:, None]
+            step = omega * acc / deg[:, None]
+            old_area = _areas(pos, tri, tsh1, tsh2, Lvec)
+            limit = np.minimum(thr, 0.5 * old_area)
+            for _try in range(8):
+                new = pos + step
+                bad = _areas(new, tri, tsh1, tsh2, Lvec) <= limit
+                if not bad.any():
+                    break
+                step[tri[bad].ravel()] = 0.0
+            else:
+                new = pos
+            pos = new
         pos -= pos.mean(axis=0) - self._mean0  # no drift of the whole lattice
         self.set_positions(pos)
 
-    def triangles(self):
-        """Faces of the triangulation: ``(T, 3)`` nodes in counter-clockwise order and their centroids ``(T, 2)``.
+    def _triangle_shifts(self, tri):
+        off = self.off
+        s1 = np.array([off[a][b] for a, b in zip(tri[:, 0].tolist(), tri[:, 1].tolist())], float).reshape(-1, 2)
+        s2 = np.array([off[a][c] for a, c in zip(tri[:, 0].tolist(), tri[:, 2].tolist())], float).reshape(-1, 2)
+        return s1, s2
 
-        Each triangle is listed once, starting from its smallest node.
-        """
-        tri = []
+    def _build_triangles(self):
+        """Triangle lists ``t0, t1, t2`` (counter-clockwise) and ``corner[(u, v)]`` = the triangle that follows the
+        edge ``u → v`` counter-clockwise around ``u``; both are kept up to date by every switch."""
+        t0, t1, t2, corner = [], [], [], {}
         for a in range(self.n_nodes):
             na = self.nbr[a]
             k = len(na)
             for i in range(k):
                 b, c = na[i], na[(i + 1) % k]
                 if a < b and a < c:
-                    tri.append((a, b, c))
-        tri = np.asarray(tri, dtype=np.int64).reshape(-1, 3)
-        return tri
+                    t = len(t0)
+                    t0.append(a)
+                    t1.append(b)
+                    t2.append(c)
+                    corner[(a, b)] = corner[(b, c)] = corner[(c, a)] = t
+        self.t0, self.t1, self.t2, self.corner = t0, t1, t2, corner
+
+    def triangles(self) -> np.ndarray:
+        """Faces of the triangulation, ``(2N, 3)`` nodes in counter-clockwise order (one row per Si atom)."""
+        return np.stack([np.asarray(self.t0), np.asarray(self.t1), np.asarray(self.t2)], axis=1).astype(np.int64)
 
     def triangle_geometry(self, tri=None):
         """Signed areas ``(T,)`` and centroids ``(T, 2)`` (unwrapped, relative to the first node's position)."""
@@ -270,6 +307,28 @@ class DualLattice:
         area = 0.5 * (vb[:, 0] * vc[:, 1] - vb[:, 1] * vc[:, 0])
         centroid = pos[tri[:, 0]] + (vb + vc) / 3.0
         return area, centroid
+
+    def untangle(self, max_iterations: int = 20000, min_area_fraction: float = 0.0) -> bool:
+        """Barycentric (Tutte) steps until no triangle is folded; True on success (a safety net for lattices
+        built or edited by hand: :meth:`smooth` never folds one)."""
+        ea, eb, sh = self.edge_arrays()
+        shift = sh * np.array([self.Lx, self.Ly])
+        n = self.n_nodes
+        deg = np.bincount(ea, minlength=n) + np.bincount(eb, minlength=n)
+        done = 0
+        while not self.is_embedded(min_area_fraction):
+            if done >= max_iterations:
+                return False
+            pos = self.positions()
+            for _ in range(50):
+                vec = pos[eb] + shift - pos[ea]
+                acc = np.empty_like(pos)
+                for ax in range(2):
+                    acc[:, ax] = np.bincount(ea, vec[:, ax], minlength=n) - np.bincount(eb, vec[:, ax], minlength=n)
+                pos = pos + 0.5 * acc / deg[:, None]
+            self.set_positions(pos)
+            done += 50
+        return True
 
     def _vectors(self, a, b, pos):
         sh = np.array([self.off[i][j] for i, j in zip(a.tolist(), b.tolist())], dtype=float).reshape(-1, 2)
@@ -292,6 +351,11 @@ class DualLattice:
         deg = self.degrees()
         assert deg.sum() == 2 * self.n_edges
         tri = self.triangles()
+        kept = {tuple(np.roll(t, -int(np.argmin(t)))) for t in tri.tolist()}
+        saved = (self.t0, self.t1, self.t2, self.corner)
+        self._build_triangles()
+        assert kept == {tuple(t) for t in self.triangles().tolist()}, "maintained triangles differ from rebuilt"
+        self.t0, self.t1, self.t2, self.corner = saved
         assert n - self.n_edges + len(tri) == 0, "Euler characteristic of the torus must be 0"
         assert len(tri) == 2 * n
         # every ccw corner (a; b, c) is also the ccw corner (b; c, a)
@@ -301,6 +365,24 @@ class DualLattice:
         counts, Q2, C, nsum = list(self.counts), self.Q2, self.C, list(self.nsum)
         self.reset_statistics(self.max_ring)
         assert counts == self.counts and Q2 == self.Q2 and C == self.C and nsum == self.nsum
+
+
+def _areas(pos, tri, s1, s2, L):
+    """Signed areas of triangles ``tri`` with image shifts ``s1`` (first → second) and ``s2`` (first → third)."""
+    p0 = pos[tri[:, 0]]
+    vb = pos[tri[:, 1]] + s1 * L - p0
+    vc = pos[tri[:, 2]] + s2 * L - p0
+    return 0.5 * (vb[:, 0] * vc[:, 1] - vb[:, 1] * vc[:, 0])
+
+
+def _retriangulate(corner, t0, t1, t2, a, b, c, d):
+    """Triangles (a, b, c) and (b, a, d) become (a, d, c) and (d, b, c) (both counter-clockwise)."""
+    ta = corner.pop((a, b))
+    tb = corner.pop((b, a))
+    t0[ta], t1[ta], t2[ta] = a, d, c
+    t0[tb], t1[tb], t2[tb] = d, b, c
+    corner[(a, d)] = corner[(d, c)] = corner[(c, a)] = ta
+    corner[(d, b)] = corner[(b, c)] = corner[(c, d)] = tb
 
 
 def _crosses(bx, by, cx, cy, dx, dy, eps):

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .dual import DualLattice, _crosses, _delta_c
+from .dual import DualLattice, _crosses, _delta_c, _retriangulate
 
 __all__ = ["Objective", "run_chunk", "run_chunk_naive", "energy"]
 
@@ -61,6 +61,7 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
     nbr, off, nsum, counts = lat.nbr, lat.off, lat.nsum, lat.counts
     px, py, Lx, Ly = lat.px, lat.py, lat.Lx, lat.Ly
     ea, eb, esx, esy = lat.ea, lat.eb, lat.esx, lat.esy
+    corner, t0, t1, t2 = lat.corner, lat.t0, lat.t1, lat.t2
     max_ring = lat.max_ring
     resid = obj.residuals(counts)
     n = obj.n
@@ -142,6 +143,7 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
         eb[e] = d
         esx[e] = scd[0]
         esy[e] = scd[1]
+        _retriangulate(corner, t0, t1, t2, a, b, c, d)
         nsum[a] -= qb
         nsum[b] -= qa
         nsum[c] += qd

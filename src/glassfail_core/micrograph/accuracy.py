@@ -81,8 +81,14 @@ def compare_rings(truth: Glass, found: Glass, *, margin: float = 1.0, tolerance:
     from ..rings import find_rings
 
     region = evaluation_region(truth, found, margin) if region is None else tuple(region)
+    from ..errors import StructureError
+
     rt = find_rings(truth)
-    rf = find_rings(found)
+    try:
+        rf = find_rings(found)
+    except StructureError as exc:  # e.g. a spurious atom makes two bonds cross: no ring of the found network counts
+        return {"n_rings": None, "n_found_rings": 0, "n_agree": 0, "agreement": 0.0, "p_true": {}, "p_found": {},
+                "error": str(exc)}
     ct = np.asarray(rt.centroids).reshape(-1, 2)
     cf = np.asarray(rf.centroids).reshape(-1, 2)
     st, sf = np.asarray(rt.sizes), np.asarray(rf.sizes)
