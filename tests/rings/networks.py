@@ -61,13 +61,19 @@ def _relax(pos, bonds, cell, pbc, iters=300, step=0.05):
             v = minimum_image(pos[j] - pos[i], cell, pbc)
             r = np.hypot(v[:, 0], v[:, 1])
             g = (kk * (r - r0) / r)[:, None] * v
-            np.add.at(f, i, g)
-            np.add.at(f, j, -g)
+            for ax in range(2):
+                f[:, ax] += np.bincount(i, weights=g[:, ax], minlength=n) - np.bincount(j, weights=g[:, ax], minlength=n)
         pos += step * f
     return pos
 
 
-def stone_wales(nx=12, ny=12, n_defects=1, *, seed=0, oxygen=True, relax=True):
+def _too_close(centres, c, cell, pbc, dmin=5.5 * D):
+    if not centres:
+        return False
+    return bool(np.min(np.hypot(*minimum_image(np.array(centres) - c, cell, pbc).T)) < dmin)
+
+
+def stone_wales(nx=12, ny=12, n_defects=1, *, seed=0, oxygen=True, relax=True, relax_iters=300):
     """Honeycomb of ``nx × ny`` rings with ``n_defects`` well-separated Stone–Wales defects.
 
     Returns ``(glass, expected_counts)`` where ``expected_counts`` is ``{5: 2k, 6: nx·ny − 4k, 7: 2k}``.
@@ -85,7 +91,7 @@ def stone_wales(nx=12, ny=12, n_defects=1, *, seed=0, oxygen=True, relax=True):
             break
         a, b = bonds[bi]
         c = pos[a] + 0.5 * minimum_image(pos[b] - pos[a], cell, pbc)
-        if centres and np.min(np.hypot(*minimum_image(np.array(centres) - c, cell, pbc).T)) < 5.5 * D:
+        if _too_close(centres, c, cell, pbc):
             continue
         centres.append(c)
         changed.append((a, b))
@@ -110,7 +116,7 @@ def stone_wales(nx=12, ny=12, n_defects=1, *, seed=0, oxygen=True, relax=True):
     si_bonds = np.array(sorted(new_bonds))
     assert (np.bincount(si_bonds.ravel(), minlength=n) == 3).all()
     if relax:
-        pos = _relax(pos, si_bonds, cell, pbc)
+        pos = _relax(pos, si_bonds, cell, pbc, iters=relax_iters)
     pos = np.mod(pos, cell)
     info = {"preset": "stone_wales_test", "n_defects": n_defects}
     k = n_defects
