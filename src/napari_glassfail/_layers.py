@@ -377,3 +377,70 @@ def micrograph_from_layer(layer, *, pixel_size: Optional[float] = None):
     info = dict(getattr(stored, "info", {}) or {})
     info.setdefault("source", {"layer": layer.name})
     return mg.Micrograph(image=data.astype(np.float32), pixel_size=ps, origin=tuple(corner.tolist()), info=info)
+
+
+# ---------------------------------------------------------------------------------------------------- deformation
+def _display_frame(glass: Glass, positions, cell):
+    """Positions of one frame as drawn: wrapped into that frame's cell along the glass's periodic axes."""
+    p = np.array(positions, float)
+    for ax in range(2):
+        if glass.pbc[ax]:
+            p[:, ax] = np.mod(p[:, ax], cell[ax])
+    return p
+
+
+def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, result=None) -> list:
+    """Layers of a deformation, with the frame index as the first (time) axis of the viewer:
+
+    * ``<name> trajectory`` — Points ``(t, y, x)``, species colours and sizes, features ``species``, ``atom``,
+      ``strain``;
+    * ``<name> broken bonds`` — Vectors ``(t, y, x)`` from Si to O of every bond broken by that frame (red);
+    * ``<name> first break`` — a marker at the first broken bond's midpoint (when one broke), with its strain.
+
+    ``frames`` holds dicts with ``strain``, ``positions`` (N, 2) Å, ``cell`` (2,) Å and ``broken`` (K, 2) int
+    ``[si, o]`` pairs broken so far.
+    """
+    from glassfail_core.neighbors import minimum_image
+
+    n, t = len(glass), len(frames)
+    pts = np.zeros((t * n, 3))
+    strains = np.array([f["strain"] for f in frames], float)
+    vecs = []
+    for k, f in enumerate(frames):
+        p = _display_frame(glass, f["positions"], f["cell"])
+        pts[k * n:(k + 1) * n, 0] = k
+        pts[k * n:(k + 1) * n, 1:] = to_napari(p)
+        broken = np.asarray(f.get("broken", np.zeros((0, 2), int)), int).reshape(-1, 2)
+        if len(broken):
+            d = minimum_image(np.asarray(f["positions"])[broken[:, 1]] - np.asarray(f["positions"])[broken[:, 0]],
+                              np.asarray(f["cell"]), glass.pbc)
+            v = np.zeros((len(broken), 2, 3))
+            v[:, 0, 0] = k
+            v[:, 0, 1:] = to_napari(p[broken[:, 0]])
+            v[:, 1, 1:] = to_napari(d)
+            vecs.append(v)
+    species = np.tile(glass.species, t)
+    colors = np.array([SPECIES_COLORS[s] for s in species]) if t else np.zeros((0, 4))
+    meta = _meta("trajectory", group, glass, strains=strains, result=result)
+    out = [(pts, dict(
+        name=f"{name} trajectory", size=np.array([POINT_SIZE[s] for s in species]), face_color=colors,
+        border_width=0.05, border_width_is_relative=True, border_color="black",
+        features={"species": species, "atom": np.tile(np.arange(n), t), "strain": np.repeat(strains, n)},
+        axis_labels=("frame", "y", "x"), units=("dimensionless", *UNITS), metadata=meta,
+    ), "points")]
+    vdata = np.concatenate(vecs) if vecs else np.zeros((0, 2, 3))
+    out.append((vdata, dict(
+        name=f"{name} broken bonds", edge_color="#ff2020", edge_width=0.45, vector_style="line",
+        axis_labels=("frame", "y", "x"), units=("dimensionless", *UNITS),
+        metadata=_meta("broken_bonds", group, glass),
+    ), "vectors"))
+    if result is not None and getattr(result, "location", None) is not None:
+        loc = to_napari(np.asarray(result.location, float)[None, :])
+        out.append((loc, dict(
+            name=f"{name} first break", symbol="ring", size=4.0, face_color="transparent",
+            border_color="#ff2020", border_width=0.15, border_width_is_relative=True,
+            text={"string": f"ε = {result.rupture_strain:.4f}", "color": "#ff2020", "anchor": "upper_left",
+                  "size": 10},
+            units=UNITS, metadata=_meta("rupture", group, glass, result=result),
+        ), "points"))
+    return out

@@ -79,6 +79,8 @@ class JobRunner:
         self._on_finished = on_finished
         self._stop = threading.Event()
         self._pbar = None
+        self._queue: list = []
+        self._busy = False
         self.worker = None
 
     @property
@@ -127,29 +129,59 @@ class JobRunner:
         finally:
             self._finished()
 
+    # Updating napari's progress bar may process pending Qt events, which delivers the worker's next signals
+    # re-entrantly. Every signal therefore goes through one queue, drained in order, so the widget sees each
+    # event once, in order, and the result and the end only after the last progress event.
+    def _post(self, kind, payload=None):
+        self._queue.append((kind, payload))
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            while self._queue:
+                kind, payload = self._queue.pop(0)
+                getattr(self, "_do_" + kind)(payload)
+        finally:
+            self._busy = False
+
     def _progress(self, event: Progress):
-        if self._pbar is not None:
-            if event.total:
-                self._pbar.total = int(event.total)
-                self._pbar.n = int(min(event.done, event.total))
-            if event.message:
-                self._pbar.set_description(event.message)
-            self._pbar.refresh()
-        self._on_progress(event)
+        self._post("progress", event)
 
     def _returned(self, value):
+        self._post("returned", value)
+
+    def _errored(self, exc):
+        self._post("errored", exc)
+
+    def _finished(self, *_):
+        self._post("finished")
+
+    def _do_progress(self, event: Progress):
+        self._on_progress(event)
+        bar = self._pbar
+        if bar is None:
+            return
+        if event.total:
+            scale = 1000 if event.total < 100 else 1  # fractional totals (strain) on an integer bar
+            bar.total = int(round(event.total * scale))
+            bar.n = int(round(min(event.done, event.total) * scale))
+        if event.message:
+            bar.set_description(event.message)
+        bar.refresh()
+
+    def _do_returned(self, value):
         try:
             self._on_result(value)
         except Exception as exc:  # noqa: BLE001
-            self._errored(exc)
+            self._on_error(exc)
 
-    def _errored(self, exc):
+    def _do_errored(self, exc):
         self._on_error(exc)
 
-    def _finished(self):
-        if self._pbar is not None:
-            self._pbar.close()
-            self._pbar = None
+    def _do_finished(self, _=None):
+        bar, self._pbar = self._pbar, None
+        if bar is not None:
+            bar.close()
         self.worker = None
         if self._on_finished is not None:
             self._on_finished()
