@@ -168,6 +168,7 @@ def ring_layer_data(glass: Glass, ringset, *, name: str, group: str):
         face_color=colors if len(data) else "transparent",
         edge_color="black",
         edge_width=0.08,
+        opacity=1.0,
         features={"size": sizes, "area": np.asarray(ringset.areas, float)},
         units=UNITS,
         metadata=_meta("rings", group, glass, ringset=ringset),
@@ -439,7 +440,7 @@ def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, 
         out.append((loc, dict(
             name=f"{name} first break", symbol="ring", size=4.0, face_color="transparent",
             border_color="#ff2020", border_width=0.15, border_width_is_relative=True,
-            text={"string": f"ε = {result.rupture_strain:.4f}", "color": "#ff2020", "anchor": "upper_left",
+            text={"string": {"constant": f"first break ε = {result.rupture_strain:.4f}"}, "color": "#ff2020", "anchor": "upper_left",
                   "size": 10},
             units=UNITS, metadata=_meta("rupture", group, glass, result=result),
         ), "points"))
