@@ -7,7 +7,7 @@ spring model (``tests/rings/networks.py``), from 10³ to 10⁶ atoms. For each s
 where it finishes in reasonable time (its graph distances are all-pairs: memory and time grow as N²); and
 whether both give the same ring-size counts.
 
-    .venv/bin/python benchmarks/bench_rings.py                      # 1e3 .. 1e6, matscipy up to 2e4 atoms
+    .venv/bin/python benchmarks/bench_rings.py                      # 1e3 .. 1e6, matscipy up to 2.5e4 atoms
     .venv/bin/python benchmarks/bench_rings.py --sizes 1000 10000 --matscipy-max 10000 --repeat 3
 """
 
@@ -62,7 +62,7 @@ def matscipy_counts(glass, max_si=12):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e3, 1e4, 1e5, 1e6])
-    ap.add_argument("--matscipy-max", type=float, default=2e4, help="largest network given to matscipy (atoms)")
+    ap.add_argument("--matscipy-max", type=float, default=2.5e4, help="largest network given to matscipy (atoms)")
     ap.add_argument("--repeat", type=int, default=3, help="best of this many runs (1 for 1e6 atoms)")
     args = ap.parse_args(argv)
 

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,15 @@ def test_cutoff_option(capsys, sw_file):
 def test_missing_file_is_a_user_error(capsys, tmp_path):
     code, _, err = run(capsys, "rings", str(tmp_path / "nope.xyz"))
     assert code == 2 and "nope.xyz" in err and "Traceback" not in err
+
+
+SAMPLES = sorted(p for ext in ("extxyz", "xyz", "data", "lammpstrj", "dump")
+                 for p in (Path(__file__).resolve().parents[2] / "sample_data").glob(f"*.{ext}"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_every_shipped_structure_sample(capsys, path):
+    code, out, err = run(capsys, "rings", str(path), "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["n_rings"] > 0 and d["mean"] is not None
