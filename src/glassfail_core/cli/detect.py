@@ -43,7 +43,7 @@ def _summary(glass, out_path):
     rings, why = _ring_summary(glass)
     conf = glass.arrays.get("confidence")
     d = {
-        "output": str(out_path),
+        "output": None if out_path is None else str(out_path),
         "source": info.get("source"),
         "frame": info.get("frame"),
         "pixel_size": info.get("pixel_size"),
@@ -109,12 +109,18 @@ def command(image, output, pixel_size, species, invert, frame, sensitivity, atom
             err_console.print(f"[yellow]note:[/] {note}")
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}")
+        if len(glass) == 0:  # nothing to write: say so instead of leaving an empty structure file
+            err_console.print(f"[yellow]warning:[/] no atoms found; {out} was not written")
+            results.append(_summary(glass, None))
+            continue
         write_structure(glass, out)
         results.append(_summary(glass, out))
     if as_json:
         emit_json(results[0] if len(results) == 1 else results)
         return
     for d in results:
+        if d["output"] is None:
+            continue
         r = d["rings"]
         p = ", ".join(f"{k}: {v:.3f}" for k, v in r["p"].items()) if r else d.get("rings_note", "")
         console.print(

@@ -457,7 +457,7 @@ def detect_steps(micrograph: Micrograph, **params):
     img = micrograph.image
     h, w = img.shape
     ext = micrograph.extent
-    info = {"source": micrograph.info.get("source"), "pixel_size": ps, "origin": list(micrograph.origin),
+    info = {"source": micrograph.info.get("source"), "frame": micrograph.info.get("frame"), "pixel_size": ps, "origin": list(micrograph.origin),
             "image_shape": [h, w], "detection": p.to_dict(), "frame_note":
             "positions in the micrograph's Å frame: x = (col + 0.5)·pixel_size + x0, y = (row + 0.5)·pixel_size + y0"}
     min_extent = 2.0 * p.expected_si_si

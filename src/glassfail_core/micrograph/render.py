@@ -73,7 +73,7 @@ class TEMParams:
 def electron_wavelength(voltage_kv: float) -> float:
     """Relativistic electron wavelength in Å.
 
-    >>> round(electron_wavelength(80.0), 5)
+    >>> round(float(electron_wavelength(80.0)), 5)
     0.04176
     """
     v = voltage_kv * 1e3
