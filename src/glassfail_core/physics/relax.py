@@ -147,7 +147,7 @@ def relax(glass, **kwargs):
     >>> from glassfail_core.generation import honeycomb
     >>> g = relax(honeycomb(4, 6), cell=True)
     >>> round(float(g.cell[0] / (4 * 3 ** 0.5)), 3)   # relaxed Si–Si distance, Å
-    3.043
+    3.015
     """
     from ..progress import run
 
