@@ -125,7 +125,7 @@ def command(image, output, pixel_size, species, invert, frame, sensitivity, atom
         p = ", ".join(f"{k}: {v:.3f}" for k, v in r["p"].items()) if r else d.get("rings_note", "")
         console.print(
             f"wrote {d['output']}: {d['counts']['Si']} Si, {d['counts']['O']} O "
-            f"({d["counts"]["O_inferred"]} placed at Si–Si midpoints); species mode {d["species_mode"]}, "
+            f"({d['counts']['O_inferred']} placed at Si–Si midpoints); species mode {d['species_mode']}, "
             f"{d['polarity']}; mean confidence {d['mean_confidence']:.3f}", highlight=False)
         if r:
             console.print(f"rings: {r['n_rings']} closed ({r['open_rings']} open at the edges); p(n) {p}",
