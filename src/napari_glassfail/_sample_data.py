@@ -18,7 +18,8 @@ SAMPLE_DIRS = (
     Path(__file__).resolve().parents[1] / "glassfail_core" / "data",  # installed package data
 )
 GLASS_NAMES = ("glass_small.extxyz", "glass.extxyz", "sample_glass.extxyz")
-MICROGRAPH_NAMES = ("micrograph_small.tif", "micrograph.tif", "sample_micrograph.tif")
+#: Shipped (micrograph, its known structure) pairs, by preference.
+MICROGRAPH_PAIRS = (("micrograph_spots.tif", "micrograph_truth.extxyz"),)
 #: Pixel size (Å) of the micrograph made on the spot: the reference study's 0.32 Å.
 PIXEL_SIZE = 0.32
 
@@ -58,18 +59,19 @@ def sample_glass():
 def sample_micrograph_object():
     """``(micrograph, truth)``: a synthetic micrograph and the Glass it shows (the known atoms).
 
-    The shipped micrograph is used when a file with its structure next to it (same stem, ``.extxyz``) exists;
-    otherwise the made-on-the-spot sample glass (non-periodic, with a margin) is rendered with the reference
+    The shipped micrograph (``sample_data/micrograph_spots.tif`` with ``micrograph_truth.extxyz``) is used when
+    present; otherwise the made-on-the-spot sample glass (non-periodic, with a margin) is rendered with the reference
     study's Gaussian spots at 0.32 Å/px and seeded counting noise.
     """
     from ._core import require
 
     mg = require("micrograph", "the sample micrograph")
-    path = _find(MICROGRAPH_NAMES)
-    if path is not None and path.with_suffix(".extxyz").is_file():
-        from glassfail_core.io import read_structure
+    for image_name, truth_name in MICROGRAPH_PAIRS:
+        image, truth = _find((image_name,)), _find((truth_name,))
+        if image is not None and truth is not None and image.parent == truth.parent:
+            from glassfail_core.io import read_structure
 
-        return mg.read_micrograph(path), read_structure(path.with_suffix(".extxyz"))
+            return mg.read_micrograph(image), read_structure(truth)
     return mg.render_glass(_micrograph_truth(), pixel_size=PIXEL_SIZE, seed=0), _micrograph_truth()
 
 
