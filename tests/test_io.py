@@ -194,3 +194,15 @@ def test_unwritable_format(crystal, tmp_path):
     with pytest.raises(StructureFileError, match="cannot write lammps-dump"):
         write_structure(crystal, tmp_path / "g.dump")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_empty_glass_writes_and_reads_back_as_a_clear_error(tmp_path):
+    import os
+
+    from glassfail_core import Glass
+
+    g = Glass(np.zeros((0, 2)), [], cell=(10, 10), pbc=False)
+    p = write_structure(g, tmp_path / "empty.extxyz")
+    assert oct(os.stat(p).st_mode & 0o777) != "0o600"  # usual permissions, not mkstemp's
+    with pytest.raises(StructureFileError, match="contains no atoms"):
+        read_structure(p)

@@ -347,7 +347,7 @@ def _extxyz_text(glass: Glass) -> str:
     round-trip of positions)."""
     cols = ["species:S:1", "pos:R:3"]
     fields = [np.asarray(glass.species, dtype=object).reshape(-1, 1),
-              np.column_stack([glass.positions, np.zeros(len(glass))])]
+              np.column_stack([glass.positions.reshape(-1, 2), np.zeros(len(glass))])]
     fmts = ["%-2s", "%.12f"]
     for k, v in glass.arrays.items():
         v = np.asarray(v)
