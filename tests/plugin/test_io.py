@@ -156,3 +156,20 @@ def test_rings_layer_colours(make_napari_viewer, small_glass, tmp_path, by_role)
     assert all(len(p) == 12 for p in rings.data)  # 6 Si + 6 O around each ring
     np.testing.assert_allclose(roles["Si"].features["ring_mean"], 6.0)
     assert (roles["Si"].features["n_rings"] == 3).all()
+
+
+def test_dm3_micrograph_opens_with_scale_in_angstrom(make_napari_viewer, tmp_path):
+    """A Gatan dm3 file (written by the micrograph tests' minimal writer) → an Image layer in Å."""
+    pytest.importorskip("glassfail_core.micrograph")
+    from tests.micrograph.dm3_writer import write_dm3
+
+    image = np.random.default_rng(0).random((40, 50)).astype(np.float32)
+    path = tmp_path / "scan.dm3"
+    write_dm3(path, image, scale=0.025, units="nm")  # 0.25 Å/px
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(path), plugin=PLUGIN)
+    np.testing.assert_allclose(layer.data, image)
+    np.testing.assert_allclose(layer.scale, [0.25, 0.25])
+    assert str(layer.units[0]) == "angstrom"
+    # Pixel centres: pixel (0, 0) covers [0, 0.25) Å, so its centre is at 0.125 Å.
+    np.testing.assert_allclose(layer.data_to_world([0, 0]), [0.125, 0.125])
