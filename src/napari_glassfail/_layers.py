@@ -393,6 +393,7 @@ def _display_frame(glass: Glass, positions, cell):
 def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, result=None) -> list:
     """Layers of a deformation, with the frame index as the first (time) axis of the viewer:
 
+    * ``<name> cell (strained)`` — the cell outline of each frame;
     * ``<name> trajectory`` — Points ``(t, y, x)``, species colours and sizes, features ``species``, ``atom``,
       ``strain``;
     * ``<name> broken bonds`` — Vectors ``(t, y, x)`` from Si to O of every bond broken by that frame (red);
@@ -429,6 +430,13 @@ def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, 
         features={"species": species, "atom": np.tile(np.arange(n), t), "strain": np.repeat(strains, n)},
         axis_labels=("frame", "y", "x"), units=("dimensionless", *UNITS), metadata=meta,
     ), "points")]
+    cells = [np.array([[k, 0.0, 0.0], [k, 0.0, f["cell"][0]], [k, f["cell"][1], f["cell"][0]],
+                       [k, f["cell"][1], 0.0]]) for k, f in enumerate(frames)]
+    out.insert(0, (cells, dict(
+        name=f"{name} cell (strained)", shape_type="polygon", face_color="transparent", edge_color="cyan",
+        edge_width=0.3, axis_labels=("frame", "y", "x"), units=("dimensionless", *UNITS),
+        metadata=_meta("strained_cell", group, glass),
+    ), "shapes"))
     vdata = np.concatenate(vecs) if vecs else np.zeros((0, 2, 3))
     out.append((vdata, dict(
         name=f"{name} broken bonds", edge_color="#ff2020", edge_width=0.45, vector_style="line",

@@ -201,9 +201,9 @@ class DeformWidget(JobWidget):
         base = self._source.name[: -len(meta["role"])].rstrip() or self._source.name
         layers = trajectory_layer_data(self._glass, self.frames, name=base, group=new_group(), result=result)
         self.result_layers = self.add_layers(layers)
-        for lay in find_structure_layers(self.viewer.layers):
-            if lay.metadata[KEY]["group"] == meta["group"]:
-                lay.visible = False  # the trajectory's frame 0 is the same structure
+        for lay in self.viewer.layers:
+            if lay.metadata.get(KEY, {}).get("group") == meta["group"]:
+                lay.visible = False  # the trajectory's frame 0 is the same structure (rings, cell: unstrained)
         self.viewer.dims.set_current_step(0, len(self.frames) - 1)
 
     def _frame_shown(self, event=None):
