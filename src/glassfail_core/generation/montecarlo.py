@@ -25,8 +25,9 @@ __all__ = ["Objective", "run_chunk", "run_chunk_naive", "energy"]
 class Objective:
     """Targets and weights of the bond-switching objective (see the module docstring)."""
 
-    def __init__(self, n_nodes, target_p, sizes, variance, alpha, *, w_p=1.0, w_s=20.0, w_a=1.0):
+    def __init__(self, n_nodes, target_p, sizes, variance, alpha, *, w_p=1.0, w_s=20.0, w_a=1.0, w_g=0.1):
         self.n = int(n_nodes)
+        self.w_g = float(w_g)
         self.variance = float(variance)
         self.alpha = float(alpha)
         self.w_p, self.w_s, self.w_a = float(w_p), float(w_s), float(w_a)
@@ -67,6 +68,7 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
     n = obj.n
     wp, ws, wa = obj.w_p / n, obj.w_s * n, obj.w_a / (n * obj.variance ** 2)
     s2t, at = obj.variance, obj.alpha
+    wg = obj.w_g
     Q2, C = lat.Q2, lat.C
     T = float(temperature)
     e_s = (Q2 / n - s2t) ** 2
@@ -114,6 +116,26 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
         ne_s = (nQ2 / n - s2t) ** 2
         ne_a = (2.0 * nC + at * nQ2) ** 2
         dE = wp * dr2 + ws * (ne_s - e_s) + wa * (ne_a - e_a)
+        if wg:
+            # local charge m_i = q_i + Σ_{j~i} q_j of every ring whose neighbourhood changes
+            dm = {}
+            for w in na:
+                dm[w] = dm.get(w, 0) - 1
+            for w in nb:
+                dm[w] = dm.get(w, 0) - 1
+            for w in nc:
+                dm[w] = dm.get(w, 0) + 1
+            for w in nd:
+                dm[w] = dm.get(w, 0) + 1
+            dm[a] = 1 - qb
+            dm[b] = 1 - qa
+            dm[c] = qd
+            dm[d] = qc
+            dG = 0
+            for w, x in dm.items():
+                if x:
+                    dG += x * (2 * (len(nbr[w]) - 6 + nsum[w]) + x)
+            dE += wg * dG
         if dE > 0.0 and (T <= 0.0 or u >= exp(-dE / T)):
             continue
         # --- geometry: the new edge c–d must cross a–b (convex quadrilateral), else the embedding would fold

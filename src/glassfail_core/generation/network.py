@@ -39,7 +39,7 @@ class Topology:
     bonds: np.ndarray
     bond_shift: np.ndarray
 
-    def springs(self, si_o: float, k_bond=10.0, k_angle=3.0, k_bridge=1.0):
+    def springs(self, si_o: float, k_bond=10.0, k_angle=3.0, k_bridge=10.0):
         """Pairs ``(i, j, shift, r0, k)`` of the bonded model (bonds, O–O in SiO₃, Si–Si across O)."""
         b, sh = self.bonds, self.bond_shift
         order = np.argsort(b[:, 0], kind="stable")
