@@ -90,7 +90,7 @@ class GenerationParams:
     smooth_iterations: int = 5
     w_p: float = 1.0
     w_s: float = 20.0
-    w_a: float = 1.0
+    w_a: float = 10.0
     w_g: float = 0.3
     variance_tolerance: float = 0.05
     alpha_tolerance: float = 0.05

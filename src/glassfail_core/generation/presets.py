@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import InputError
 from ..glass import Glass
 
-__all__ = ["honeycomb", "DEFAULT_SI_SI"]
+__all__ = ["honeycomb", "stone_wales", "DEFAULT_SI_SI"]
 
 #: Si–Si distance (Å) near the minimum of the default model for a flat honeycomb.
 DEFAULT_SI_SI = 3.05
@@ -66,3 +66,50 @@ def honeycomb(nx: int = 16, ny: int = 18, *, si_si: float = DEFAULT_SI_SI, oxyge
     species = ["Si"] * len(si) + (["O"] * (3 * nx * ny) if oxygen else [])
     info = {"preset": "honeycomb", "rings": [int(nx), int(ny)], "si_si": d, "target_variance": 0.0}
     return Glass(pos, species, cell, pbc=(True, True), info=info)
+
+
+def stone_wales(nx: int = 8, ny: int = 8, *, si_si: float = DEFAULT_SI_SI, relax: bool = False, **relax_options) -> Glass:
+    """A periodic crystal with one Stone–Wales defect: two 5-rings and two 7-rings (one Si–Si link rotated by 90°).
+
+    Built as one bond switch on the dual lattice of the crystal, followed by the bonded pre-relaxation (and, with
+    ``relax=True``, the physics engine's relaxation of positions and cell).
+
+    Parameters
+    ----------
+    nx, ny : int
+        Rings along x and y (``ny`` even, both ≥ 4).
+    si_si : float
+        Si–Si distance of the surrounding crystal (Å).
+    relax : bool
+        Relax with :func:`glassfail_core.physics.relax` (``cell=True``); ``relax_options`` go to it.
+
+    Examples
+    --------
+    >>> g = stone_wales(6, 6)
+    >>> g.info["ring_counts"]
+    {'5': 2, '6': 32, '7': 2}
+    >>> sorted(set(g.coordination[g.si_mask].tolist())), sorted(set(g.coordination[g.o_mask].tolist()))
+    ([3], [2])
+    """
+    from .dual import DualLattice
+    from .network import bonded_relax, dual_to_network, topology_intact
+
+    lat = DualLattice(nx, ny, si_si)
+    centre = (nx // 2) + nx * (ny // 2)
+    e = next(k for k, (a, b) in enumerate(zip(lat.ea, lat.eb)) if a == centre and b == lat.nbr[centre][0])
+    if not lat.flip(e):  # pragma: no cover - always possible in the crystal
+        raise InputError("could not place a Stone–Wales defect")
+    lat.smooth(200)
+    net, top = dual_to_network(lat)
+    glass = bonded_relax(net.replace(validate=False), top, si_o=0.5 * si_si, cell=False)
+    info = {"preset": "stone-wales", "rings": [int(nx), int(ny)], "si_si": float(si_si),
+            "ring_counts": {str(k): int(v) for k, v in sorted(lat.distribution().items())},
+            "variance": float(lat.variance), "target_variance": float(lat.variance)}
+    glass = Glass(glass.positions, glass.species, glass.cell, pbc=(True, True), info=info)
+    if relax:
+        from ..physics import relax as _relax
+
+        glass = _relax(glass, cell=True, **relax_options)
+        if not topology_intact(glass, top):  # pragma: no cover - a single defect relaxes cleanly
+            raise InputError("relaxation of the Stone–Wales preset broke bonds")
+    return glass
