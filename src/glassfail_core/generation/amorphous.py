@@ -179,8 +179,13 @@ def _switching(lat: DualLattice, p: GenerationParams, rng, attempt: int):
         annealing = s < p.sweeps
         if annealing:
             T = p.t_start * (p.t_end / p.t_start) ** (s / max(1, p.sweeps - 1))
+            # α and charge-screening terms switch on over the first half of the annealing: the first switches
+            # out of the crystal (isolated 5-7-5-7 defects, α ≫ 0.3) must not be blocked in small lattices
+            ramp = min(1.0, s / max(1.0, 0.5 * p.sweeps))
+            obj.w_a, obj.w_g = ramp * p.w_a, ramp * p.w_g
         else:
             T = 0.0
+            obj.w_a, obj.w_g = p.w_a, p.w_g
             if (abs(lat.variance - p.variance) <= 0.5 * p.variance_tolerance
                     and abs(lat.alpha - p.alpha) <= p.alpha_tolerance):
                 break

@@ -2,7 +2,7 @@
 
 Objective (extensive, so one temperature schedule serves every size)::
 
-    E = w_p · Σ_n (N_n − N·p̂(n))² / N  +  w_s · N·(s² − ŝ²)²  +  w_α · N·(α − α̂)²·(s²/ŝ²)²
+    E = w_p · Σ_n (N_n − N·p̂(n))² / N  +  w_s · N·(s² − ŝ²)²  +  w_α · N·(α − α̂)²·(s²/ŝ²)²  +  w_g · Σ_i m_i²
 
 with ``N_n`` the number of rings of size ``n``, ``p̂`` the target distribution (mean 6, variance ``ŝ²``), ``s²`` the
 variance and ``α`` the Aboav–Weaire parameter. A switch changes four ring sizes, so ``ΔE`` needs O(1) work for the
@@ -44,13 +44,14 @@ class Objective:
 def energy(lat: DualLattice, obj: Objective) -> float:
     """The objective for the lattice's current statistics (computed from its incremental counters)."""
     r = np.asarray(obj.residuals(lat.counts))
-    return _energy_terms(float((r * r).sum()), lat.Q2, lat.C, obj)
+    m = lat.degrees() - 6 + np.asarray(lat.nsum)
+    return _energy_terms(float((r * r).sum()), lat.Q2, lat.C, int((m * m).sum()), obj)
 
 
-def _energy_terms(r2, Q2, C, obj):
+def _energy_terms(r2, Q2, C, G, obj):
     n = obj.n
     return (obj.w_p * r2 / n + obj.w_s * n * (Q2 / n - obj.variance) ** 2
-            + obj.w_a * (2.0 * C + obj.alpha * Q2) ** 2 / (n * obj.variance ** 2))
+            + obj.w_a * (2.0 * C + obj.alpha * Q2) ** 2 / (n * obj.variance ** 2) + obj.w_g * G)
 
 
 def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: float, *, min_ring: int = 4,
@@ -203,7 +204,9 @@ def run_chunk_naive(lat: DualLattice, obj: Objective, picks, uniforms, temperatu
         counts = np.bincount(deg, minlength=len(obj.expected))[: len(obj.expected)]
         r = counts - obj.expected
         ea, eb = np.asarray(lat.ea), np.asarray(lat.eb)
-        return _energy_terms(float((r * r).sum()), int((q * q).sum()), int((q[ea] * q[eb]).sum()), obj)
+        m = q + np.bincount(ea, q[eb], minlength=len(q)) + np.bincount(eb, q[ea], minlength=len(q))
+        return _energy_terms(float((r * r).sum()), int((q * q).sum()), int((q[ea] * q[eb]).sum()),
+                             float((m * m).sum()), obj)
 
     e_old = full_energy()
     for e, u in zip(picks, uniforms):
@@ -231,11 +234,15 @@ def run_chunk_naive(lat: DualLattice, obj: Objective, picks, uniforms, temperatu
 def _save(lat, e, a, b, c, d):
     nodes = (a, b, c, d)
     return (nodes, [list(lat.nbr[v]) for v in nodes], [dict(lat.off[v]) for v in nodes],
-            (lat.ea[e], lat.eb[e], lat.esx[e], lat.esy[e]), list(lat.nsum), list(lat.counts), lat.Q2, lat.C)
+            (lat.ea[e], lat.eb[e], lat.esx[e], lat.esy[e]), list(lat.nsum), list(lat.counts), lat.Q2, lat.C,
+            (list(lat.t0), list(lat.t1), list(lat.t2), dict(lat.corner)))
 
 
 def _restore(lat, e, state):
-    nodes, nbrs, offs, edge, nsum, counts, Q2, C = state
+    nodes, nbrs, offs, edge, nsum, counts, Q2, C, tris = state
+    lat.t0[:], lat.t1[:], lat.t2[:] = tris[0], tris[1], tris[2]
+    lat.corner.clear()
+    lat.corner.update(tris[3])
     for v, nb, of in zip(nodes, nbrs, offs):
         lat.nbr[v][:] = nb
         lat.off[v].clear()

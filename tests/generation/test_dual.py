@@ -1,0 +1,92 @@
+"""The dual lattice: invariants of the triangulation, incremental statistics against recomputation."""
+
+import numpy as np
+import pytest
+
+from glassfail_core.errors import InputError
+from glassfail_core.generation.dual import DualLattice, aboav_weaire_fit
+from glassfail_core.generation.montecarlo import Objective, energy, run_chunk, run_chunk_naive
+from glassfail_core.generation.targets import target_distribution
+
+
+def _random_flips(lat, rng, n, smooth_every=50):
+    done = 0
+    for k in range(n):
+        done += lat.flip(int(rng.integers(lat.n_edges)))
+        if k % smooth_every == 0:
+            lat.smooth(5)
+    return done
+
+
+def test_crystal_lattice_is_a_torus_triangulation():
+    lat = DualLattice(4, 6)
+    lat.check()
+    assert lat.n_nodes == 24 and lat.n_edges == 72 and len(lat.triangles()) == 48
+    assert set(lat.degrees().tolist()) == {6}
+    assert lat.variance == 0 and np.isnan(lat.alpha)
+    assert lat.is_embedded(0.99)  # all triangles equal
+
+
+def test_single_switch_makes_two_5_and_two_7():
+    lat = DualLattice(6, 6)
+    assert lat.flip(0)
+    assert sorted(lat.degrees().tolist()).count(5) == 2
+    assert sorted(lat.degrees().tolist()).count(7) == 2
+    assert lat.variance == pytest.approx(4 / 36)
+    lat.check()
+
+
+def test_incremental_statistics_match_recomputation(rng):
+    lat = DualLattice(8, 8)
+    accepted = _random_flips(lat, rng, 3000)
+    assert accepted > 300
+    lat.check()  # counts, Q2, C, neighbour sums, triangles equal a recomputation from scratch
+    assert lat.is_embedded()
+
+
+def test_alpha_identity_equals_weighted_aboav_weaire_fit(rng):
+    lat = DualLattice(8, 8)
+    _random_flips(lat, rng, 2000)
+    deg = lat.degrees()
+    direct = aboav_weaire_fit(deg, [[deg[w] for w in lat.nbr[v]] for v in range(lat.n_nodes)])
+    assert lat.alpha == pytest.approx(direct, abs=1e-10)
+
+
+def test_switch_respects_ring_bounds(rng):
+    lat = DualLattice(6, 6)
+    lat.reset_statistics(max_ring=7)
+    _random_flips(lat, rng, 3000)
+    deg = lat.degrees()
+    assert deg.min() >= 4 and deg.max() <= 7
+    assert deg.mean() == 6.0  # Euler on the torus
+
+
+def test_smoothing_never_folds_the_lattice(rng):
+    lat = DualLattice(8, 8)
+    for _ in range(20):
+        _random_flips(lat, rng, 200, smooth_every=1000)
+        lat.smooth(20)
+        assert lat.is_embedded()
+
+
+def test_fast_and_naive_switching_agree():
+    sizes, p = target_distribution(1.0, 10)
+    states = []
+    for runner in (run_chunk, run_chunk_naive):
+        lat = DualLattice(6, 6)
+        lat.reset_statistics(10)
+        obj = Objective(lat.n_nodes, p, sizes, 1.0, 0.3)
+        r = np.random.default_rng(3)
+        for _ in range(5):
+            m = lat.n_edges
+            runner(lat, obj, r.integers(0, m, m).tolist(), r.random(m).tolist(), 0.5)
+        lat.check()
+        states.append((lat.degrees().tolist(), lat.Q2, lat.C, energy(lat, obj)))
+    assert states[0][:3] == states[1][:3]
+    assert states[0][3] == pytest.approx(states[1][3])
+
+
+@pytest.mark.parametrize("rings", [(3, 4), (4, 5), (2, 2)])
+def test_bad_lattice_sizes(rings):
+    with pytest.raises(InputError, match="rings|rows"):
+        DualLattice(*rings)
