@@ -15,12 +15,21 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = Path("demo_out")
 
 STEPS = [
-    ("A shipped sample: what is in it", ["info", "{sample}"]),
+    ("A shipped sample (1,440 atoms, ring-size variance 0.6): what is in it", ["info", "{sample}"]),
+    ("Its rings: statistics of the network", ["rings", "{sample}"]),
+    ("A new amorphous network by dual-lattice bond switching (small, quick)",
+     ["generate", "-o", "{out}/generated.extxyz", "--rings", "8x8", "--variance", "0.5", "--seed", "1", "--no-relax"]),
+    ("Athermal quasistatic tension along x until the first Si–O bond breaks",
+     ["deform", "{sample}", "-o", "{out}/run_sample"]),
+    ("A synthetic micrograph of the sample (the reference study's Gaussian-spot recipe)",
+     ["render", "{sample}", "-o", "{out}/sample.tif", "--pixel-size", "0.32", "--seed", "1"]),
+    ("Atoms and rings found in that image", ["detect", "{out}/sample.tif", "-o", "{out}/detected.extxyz"]),
+    ("Rings of the detected structure", ["rings", "{out}/detected.extxyz"]),
 ]
 
 
 def _sample() -> Path:
-    for name in ("glass_s2-0.6.extxyz", "glass_s2-0.2.extxyz"):
+    for name in ("glass_s2_0.6.extxyz", "glass_s2_0.2.extxyz"):
         p = ROOT / "sample_data" / name
         if p.exists():
             return p
