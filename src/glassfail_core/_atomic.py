@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "write_json", "write_npz"]
+__all__ = ["atomic_path", "json_default", "write_json", "write_npz"]
 
 
 @contextlib.contextmanager
@@ -40,20 +40,21 @@ def _umask() -> int:
     return mask
 
 
+def json_default(o):
+    """``default=`` for :func:`json.dumps`: NumPy scalars and arrays, paths (the one converter of the package)."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
 def write_json(path, obj, **kw):
     """Write ``obj`` as JSON atomically (NumPy scalars and arrays converted)."""
-
-    def default(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, Path):
-            return str(o)
-        raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
-
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=default, **kw) + "\n")
+        tmp.write_text(json.dumps(obj, indent=2, default=json_default, **kw) + "\n")
 
 
 def write_npz(path, **arrays):

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ._atomic import json_default
 from .errors import StructureError
 from .neighbors import neighbor_pairs
 
@@ -322,12 +323,5 @@ class Glass:
         )
 
     def info_json(self) -> str:
-        return json.dumps(self.info, sort_keys=True, default=_json_default)
+        return json.dumps(self.info, sort_keys=True, default=json_default)
 
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"metadata value of type {type(o).__name__} is not JSON-serialisable")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from .._atomic import json_default
 from ..errors import Cancelled, InputError
 from ..progress import Progress
 
@@ -25,19 +26,9 @@ def _consoles():
 console, err_console = _consoles()
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o).__name__)
-
-
 def emit_json(obj) -> None:
     """Print ``obj`` as JSON on stdout (and nothing else: the output is machine-readable)."""
-    click.echo(json.dumps(obj, indent=2, default=_json_default))
+    click.echo(json.dumps(obj, indent=2, default=json_default))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
