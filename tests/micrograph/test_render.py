@@ -60,7 +60,12 @@ def test_poisson_noise_statistics_and_seed(crystal):
 
 def test_image_covers_the_cell_and_records_parameters(crystal):
     m = render_glass(crystal, pixel_size=0.25, noise=False, spots=SpotParams(background=5.0))
-    assert m.shape == (int(np.ceil(crystal.cell[1] / 0.25)), int(np.ceil(crystal.cell[0] / 0.25)))
+    # periodic cell: at most one period (floor), so no atom appears twice; the sliver left out is recorded
+    assert m.shape == (int(np.floor(crystal.cell[1] / 0.25)), int(np.floor(crystal.cell[0] / 0.25)))
+    assert m.extent[0] <= crystal.cell[0] and m.extent[1] <= crystal.cell[1]
+    assert m.info["uncovered"] == pytest.approx([crystal.cell[0] - m.extent[0], crystal.cell[1] - m.extent[1]])
+    free = render_glass(crystal.replace(pbc=(False, False)), pixel_size=0.25, noise=False)
+    assert free.shape == (int(np.ceil(crystal.cell[1] / 0.25)), int(np.ceil(crystal.cell[0] / 0.25)))
     assert m.info["style"] == "spots" and m.info["params"]["background"] == 5.0 and m.info["noise"] is False
     assert m.image.min() == pytest.approx(5.0, abs=1.0)
 

@@ -80,10 +80,18 @@ def electron_wavelength(voltage_kv: float) -> float:
     return 12.2643 / np.sqrt(v * (1.0 + 0.97845e-6 * v))
 
 
+def _default_pixels(length, pixel_size, periodic):
+    """Pixels along one axis: a free axis is covered entirely (``ceil``); a periodic axis gets ``floor(L / px)``
+    pixels, so that the image never extends past one period (a wider image would show the atoms of one edge a
+    second time at the other, and detection would find them twice)."""
+    n = length / pixel_size
+    return max(1, int(np.floor(n + 1e-6)) if periodic else int(np.ceil(n - 1e-6)))
+
+
 def _frame(glass, pixel_size, shape, origin):
     if shape is None:
-        w = int(np.ceil(glass.cell[0] / pixel_size - 1e-6))
-        h = int(np.ceil(glass.cell[1] / pixel_size - 1e-6))
+        w = _default_pixels(glass.cell[0], pixel_size, glass.pbc[0])
+        h = _default_pixels(glass.cell[1], pixel_size, glass.pbc[1])
         shape = (h, w)
     shape = tuple(int(s) for s in shape)
     if len(shape) != 2 or min(shape) < 1:
@@ -212,7 +220,10 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
     dose : float
         Multiplies every expected count before the noise (lower = noisier; 1 = the reference recipe).
     shape : (H, W), optional
-        Image size in pixels; default: the cell, ``ceil(L / pixel_size)`` pixels per axis.
+        Image size in pixels. Default: at most one period of the cell: ``floor(L / pixel_size)`` pixels along a
+        periodic axis (the image covers ``[0, n·pixel_size)``, never more than the period ``L``, so no atom is
+        shown twice; the uncovered sliver, under one pixel wide, is recorded in ``info["uncovered"]``) and
+        ``ceil(L / pixel_size)`` along a free axis. The pixel size is never changed.
     origin : (x0, y0)
         Å coordinates of the image's top-left corner (default (0, 0), the cell's corner).
     spots, tem : SpotParams, TEMParams, optional
@@ -227,8 +238,8 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
     --------
     >>> from glassfail_core.generation import honeycomb
     >>> m = render_glass(honeycomb(2, 2), pixel_size=0.5, seed=0)
-    >>> m.shape
-    (19, 22)
+    >>> m.shape  # one period of the 10.57 × 9.15 Å cell, never more
+    (18, 21)
     >>> bool(m.image.max() > 500)
     True
     """
@@ -256,5 +267,7 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
     img = rng.poisson(np.clip(expected, 0, None)).astype(np.float32) if noise else expected.astype(np.float32)
     info = {"style": style, "params": params.to_dict(), "dose": float(dose), "noise": bool(noise),
             "seed": seed if isinstance(seed, (int, type(None))) else "generator", "n_si": glass.n_si, "n_o": glass.n_o,
-            "units": "counts"}
+            "units": "counts", "cell": [float(v) for v in glass.cell], "pbc": [bool(v) for v in glass.pbc],
+            "uncovered": [float(max(0.0, L - n * pixel_size)) if per else 0.0
+                          for L, n, per in zip(glass.cell, (shape[1], shape[0]), glass.pbc)]}
     return Micrograph(img, pixel_size, origin, info)
