@@ -49,17 +49,23 @@ def match_atoms(truth: Glass, found: Glass, *, species: str = "Si", tolerance: f
     region = evaluation_region(truth, found, margin) if region is None else tuple(region)
     t = truth.wrapped_positions()[truth.species == species]
     f = np.asarray(found.positions)[found.species == species]
-    t, f = t[_in(t, region)], f[_in(f, region)]
-    out = {"species": species, "n_true": int(len(t)), "n_found": int(len(f)), "region": [float(v) for v in region]}
-    if len(t) == 0 or len(f) == 0:
-        out.update(n_matched=0, recall=0.0 if len(t) else 1.0, precision=0.0 if len(f) else 1.0,
+    t_in, f_in = _in(t, region), _in(f, region)
+    out = {"species": species, "n_true": int(t_in.sum()), "n_found": int(f_in.sum()),
+           "region": [float(v) for v in region]}
+    if not t_in.any() or not f_in.any():
+        out.update(n_matched=0, recall=0.0 if t_in.any() else 1.0, precision=0.0 if f_in.any() else 1.0,
                    rmse=float("nan"), max_error=float("nan"))
         return out
+    # Pairs are formed over all atoms (an atom just inside the region may match one just outside it); recall
+    # counts the true atoms inside the region, precision the found atoms inside it.
     d_tf, i_tf = cKDTree(f).query(t)
     _, i_ft = cKDTree(t).query(f)
-    mutual = (i_ft[i_tf] == np.arange(len(t))) & (d_tf <= tolerance)
-    err = d_tf[mutual]
-    out.update(n_matched=int(mutual.sum()), recall=float(mutual.mean()), precision=float(mutual.sum() / len(f)),
+    mutual_t = (i_ft[i_tf] == np.arange(len(t))) & (d_tf <= tolerance)
+    mutual_f = np.zeros(len(f), bool)
+    mutual_f[i_tf[mutual_t]] = True
+    err = d_tf[mutual_t & t_in]
+    n_t = int((mutual_t & t_in).sum())
+    out.update(n_matched=n_t, recall=float(n_t / t_in.sum()), precision=float((mutual_f & f_in).sum() / f_in.sum()),
                rmse=float(np.sqrt(np.mean(err**2))) if len(err) else float("nan"),
                max_error=float(err.max()) if len(err) else float("nan"))
     return out

@@ -144,9 +144,15 @@ def _filter_noise_gain(sigma_px):
     return float((g**2).sum())  # 2D kernel g⊗g: std gain = sqrt(Σ(g⊗g)²) = Σg²
 
 
-def _refine(s, rc):
+def _refine(s, rc, width_px=None):
     """Sub-pixel peak positions and heights of ``s`` at integer maxima ``rc`` (three-point log-parabola per axis,
-    falling back to a plain parabola where values are not all positive). Returns (rc_float, height, ok)."""
+    falling back to a plain parabola where values are not all positive). Returns (rc_float, height, ok).
+
+    A maximum on the image's first or last row/column may belong to a spot centred *outside* the image (an atom
+    just beyond the edge, cut by it). Along such an axis the centre is extrapolated from the edge pixel and its
+    inner neighbour, assuming a Gaussian of the known filtered width ``width_px``:
+    ``x0 = 0.5 − width²·ln(s_edge / s_inner)`` pixels from the edge pixel, outwards; it may lie beyond the image
+    (the caller drops such spots)."""
     h, w = s.shape
     r, c = rc[:, 0], rc[:, 1]
     out = rc.astype(float)
@@ -155,8 +161,10 @@ def _refine(s, rc):
     for ax in (0, 1):
         if ax == 0:
             lo, mid, hi = s[np.clip(r - 1, 0, h - 1), c], s[r, c], s[np.clip(r + 1, 0, h - 1), c]
+            inner = (r > 0) & (r < h - 1)
         else:
             lo, mid, hi = s[r, np.clip(c - 1, 0, w - 1)], s[r, c], s[r, np.clip(c + 1, 0, w - 1)]
+            inner = (c > 0) & (c < w - 1)
         lo, mid, hi = lo.astype(float), mid.astype(float), hi.astype(float)
         pos = (lo > 0) & (mid > 0) & (hi > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -167,7 +175,17 @@ def _refine(s, rc):
             d_lin = 0.5 * (lo - hi) / den_lin
         d = np.where(pos & (den_log < 0), d_log, np.where(den_lin < 0, d_lin, 0.0))
         d = np.clip(np.nan_to_num(d), -0.5, 0.5)
-        out[:, ax] += np.where(ok, d, 0.0)
+        out[:, ax] += np.where(inner, d, 0.0)
+        n = h if ax == 0 else w
+        if width_px is not None and n > 1:
+            idx = r if ax == 0 else c
+            at_lo, at_hi = (idx == 0) & ~inner, (idx == n - 1) & ~inner
+            other = np.where(at_lo, hi, lo)  # the inner neighbour of the edge pixel
+            good = (at_lo | at_hi) & (mid > 0) & (other > 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x0 = 0.5 - width_px**2 * np.log(np.where(good, mid, 1.0) / np.where(good, other, 1.0))
+            x0 = np.clip(np.nan_to_num(x0), -3.0 * width_px, 0.5)  # offset from the edge pixel, + = inwards
+            out[:, ax] += np.where(good & at_lo, x0, 0.0) - np.where(good & at_hi, x0, 0.0)
     return out, height, ok
 
 
@@ -371,7 +389,7 @@ def _si_candidates(tile: _Tile, core, p: DetectParams, ps):
         return np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0, bool)
     keep = _in_core(pk, core, tile.pad)
     pk = pk[keep]
-    rc, height, ok = _refine(s, pk)
+    rc, height, ok = _refine(s, pk, math.sqrt(2.0) * sig_px)
     z = height / s_noise if s_noise > 0 else np.full(len(height), np.inf)
     rc = rc + [tile.pad[0], tile.pad[2]]
     return rc, height, z, ok
@@ -410,30 +428,110 @@ def _o_candidates(tile: _Tile, core, p: DetectParams, ps, si_rc_all, si_amp_all,
     if len(pk) == 0:
         return np.zeros((0, 2)), np.zeros(0), np.zeros(0)
     pk = pk[_in_core(pk, core, tile.pad)]
-    rc, height, _ = _refine(s, pk)
+    rc, height, _ = _refine(s, pk, math.sqrt(2.0) * o_px)
     z = height / s_noise if s_noise > 0 else np.full(len(height), np.inf)
     return rc + [pr0, pc0], height, z
 
 
-def _si_bonds(si_xy, cutoff):
-    """Si–Si pairs closer than ``cutoff``, at most three per Si (the shortest kept)."""
-    if len(si_xy) < 2:
-        return np.zeros((0, 2), int)
-    tree = cKDTree(si_xy)
-    pairs = tree.query_pairs(cutoff, output_type="ndarray")
-    if len(pairs) == 0:
-        return np.zeros((0, 2), int)
-    d = np.linalg.norm(si_xy[pairs[:, 0]] - si_xy[pairs[:, 1]], axis=1)
-    order = np.argsort(d, kind="stable")
+def _border_distance(xy, origin, extent):
+    """Distance (Å) of each point to the nearest image edge."""
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    x0, y0 = origin
+    return np.minimum.reduce([xy[:, 0] - x0, x0 + extent[0] - xy[:, 0], xy[:, 1] - y0, y0 + extent[1] - xy[:, 1]])
+
+
+def _bridges(si_xy, o_xy, score, *, cand_border, cutoff, si_o=(1.1, 2.3)):
+    """O spots that bridge two Si: each candidate's two nearest Si must both lie ``si_o`` Å away and closer than
+    ``cutoff`` to each other (an amorphous Si–O–Si need not be straight, so the O is not required at the
+    midpoint); at most one O per Si pair and three per Si, the stronger spot first. A candidate with a single Si in
+    reach is kept only near the image edge (its other Si may be outside). Returns (keep mask, (B, 2) Si pairs)."""
+    keep = np.zeros(len(o_xy), bool)
+    if len(o_xy) == 0 or len(si_xy) == 0:
+        return keep, np.zeros((0, 2), int)
+    k = min(2, len(si_xy))
+    d, idx = cKDTree(si_xy).query(o_xy, k=k)
+    d, idx = d.reshape(len(o_xy), k), idx.reshape(len(o_xy), k)
+    lo, hi = si_o
+    reach = (d >= lo) & (d <= hi)
+    pairs = []
     count = np.zeros(len(si_xy), int)
-    keep = []
-    for k in order:
-        i, j = pairs[k]
-        if count[i] < 3 and count[j] < 3:
-            keep.append(k)
+    taken = set()
+    for c in np.argsort(-np.asarray(score, float), kind="stable"):
+        if k == 2 and reach[c].all():
+            i, j = sorted((int(idx[c, 0]), int(idx[c, 1])))
+            if np.linalg.norm(si_xy[i] - si_xy[j]) > cutoff or (i, j) in taken or count[i] >= 3 or count[j] >= 3:
+                continue
+            taken.add((i, j))
             count[i] += 1
             count[j] += 1
-    return pairs[np.sort(np.array(keep, int))]
+            pairs.append((i, j))
+            keep[c] = True
+        elif reach[c, 0] and cand_border[c] and count[idx[c, 0]] < 3:
+            count[idx[c, 0]] += 1
+            keep[c] = True
+    return keep, np.array(pairs, int).reshape(-1, 2)
+
+
+def _segments_cross(p1, p2, q1, q2):
+    """Whether segments p1–p2 and q1–q2 (arrays of q's) properly intersect (shared end points do not count)."""
+    def orient(a, b, c):
+        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+    d1, d2 = orient(p1, p2, q1), orient(p1, p2, q2)
+    d3, d4 = orient(q1, q2, p1), orient(q1, q2, p2)
+    return (d1 * d2 < 0) & (d3 * d4 < 0)
+
+
+def _complete_bonds(si_xy, bonds, cutoff, min_angle=55.0):
+    """The Si–Si network: the given ``bonds`` (seen O bridges) first, then the remaining pairs closer than
+    ``cutoff`` from the shortest up, each accepted only if both Si still have fewer than three bonds, it crosses
+    no accepted bond (the network is planar) and it makes at least ``min_angle`` degrees with every bond already
+    at either end (no bond along the diagonal of a 4-ring). Returns the given bonds followed by the added ones."""
+    bonds = [tuple(b) for b in np.asarray(bonds, int).reshape(-1, 2)]
+    n = len(si_xy)
+    if n < 2:
+        return np.array(bonds, int).reshape(-1, 2)
+    adj = [[] for _ in range(n)]
+    for i, j in bonds:
+        adj[i].append(j)
+        adj[j].append(i)
+    pairs = cKDTree(si_xy).query_pairs(cutoff, output_type="ndarray")
+    if len(pairs) == 0:
+        return np.array(bonds, int).reshape(-1, 2)
+    dist = np.linalg.norm(si_xy[pairs[:, 0]] - si_xy[pairs[:, 1]], axis=1)
+    order = np.argsort(dist, kind="stable")
+    tree = cKDTree(si_xy)
+    cos_max = math.cos(math.radians(min_angle))
+    for kk in order:
+        i, j = int(pairs[kk, 0]), int(pairs[kk, 1])
+        if len(adj[i]) >= 3 or len(adj[j]) >= 3 or j in adj[i]:
+            continue
+        u = si_xy[j] - si_xy[i]
+        lu = dist[kk]
+        bad = False
+        for a, b, v in ((i, j, u), (j, i, -u)):
+            for m in adj[a]:
+                w = si_xy[m] - si_xy[a]
+                if float(v @ w) / (lu * float(np.hypot(*w))) > cos_max:
+                    bad = True
+                    break
+            if bad:
+                break
+        if bad:
+            continue
+        near = tree.query_ball_point(0.5 * (si_xy[i] + si_xy[j]), 0.5 * lu + cutoff)
+        q1, q2 = [], []
+        for a in near:
+            for b in adj[a]:
+                if a < b and a not in (i, j) and b not in (i, j):
+                    q1.append(si_xy[a])
+                    q2.append(si_xy[b])
+        if q1 and _segments_cross(si_xy[i], si_xy[j], np.array(q1), np.array(q2)).any():
+            continue
+        adj[i].append(j)
+        adj[j].append(i)
+        bonds.append((i, j))
+    return np.array(bonds, int).reshape(-1, 2)
 
 
 def _empty(micrograph, info):
@@ -528,13 +626,12 @@ def detect_steps(micrograph: Micrograph, **params):
 
     # 5. O
     sig_px = p.atom_sigma / ps
-    s_eff = math.sqrt(2.0) * sig_px  # matched-filtered spot width; the unfiltered amplitude is twice the height
-    amp = 2.0 * ht
-    bonds = _si_bonds(si_xy, 1.3 * p.expected_si_si)
-    mids = 0.5 * (si_xy[bonds[:, 0]] + si_xy[bonds[:, 1]]) if len(bonds) else np.zeros((0, 2))
+    amp = 2.0 * ht  # matched filtering halves a spot of the filter's width: the unfiltered amplitude is twice
+    x0, y0 = micrograph.origin
+    cutoff = 1.3 * p.expected_si_si
     o_xy, o_conf, o_int = np.zeros((0, 2)), np.zeros(0), np.zeros(0)
+    seen_bonds = np.zeros((0, 2), int)
     mode = "si-only" if p.species == "si-only" else None
-    covered = np.zeros(len(bonds), bool)
     if p.species in ("auto", "si-o"):
         orcs, ohts, ozs = [], [], []
         for k, (core, pad) in enumerate(tiles):
@@ -546,42 +643,34 @@ def detect_steps(micrograph: Micrograph, **params):
         oht = np.concatenate(ohts)
         oz = np.concatenate(ozs)
         cand_xy = micrograph.px_to_xy(orc) if len(orc) else np.zeros((0, 2))
-        if len(cand_xy) and len(si_xy):
-            # An O bridges two Si: keep candidates near a Si–Si bond midpoint, or 1.1–2.3 Å from a Si when at
-            # the image border (its other Si may be outside the image).
-            d, _ = cKDTree(si_xy).query(cand_xy, k=1)
-            near_mid = (cKDTree(mids).query(cand_xy, k=1)[0] <= 0.8) if len(mids) else np.zeros(len(cand_xy), bool)
-            x0, y0 = micrograph.origin
-            border = np.minimum.reduce([cand_xy[:, 0] - x0, x0 + ext[0] - cand_xy[:, 0],
-                                        cand_xy[:, 1] - y0, y0 + ext[1] - cand_xy[:, 1]]) < 2.0
-            ok = (d >= 1.1) & (d <= 2.3) & (near_mid | border)
-            cand_xy, oht, oz = cand_xy[ok], oht[ok], oz[ok]
+        inside_o = ((cand_xy[:, 0] >= x0) & (cand_xy[:, 0] < x0 + ext[0])
+                    & (cand_xy[:, 1] >= y0) & (cand_xy[:, 1] < y0 + ext[1])) if len(cand_xy) else np.zeros(0, bool)
+        cand_xy, oht, oz = cand_xy[inside_o], oht[inside_o], oz[inside_o]
         if len(cand_xy):
             oref = float(np.median(np.sort(oht)[len(oht) // 2:]))
             orel = oht / oref if oref > 0 else np.ones_like(oht)
             ok = orel >= p.relative_threshold
             cand_xy, oht, oz, orel = cand_xy[ok], oht[ok], oz[ok], orel[ok]
-        if len(mids) and len(cand_xy):
-            d, idx = cKDTree(cand_xy).query(mids, k=1)
-            covered = d <= 0.6
-        frac = float(covered.mean()) if len(covered) else 0.0
-        info["o_seen_fraction"] = frac
+        keep_o, seen_bonds = _bridges(si_xy, cand_xy, oz, cand_border=_border_distance(
+            cand_xy, (x0, y0), ext) < 2.0 if len(cand_xy) else np.zeros(0, bool), cutoff=cutoff)
+        cand_xy, oz, orel = cand_xy[keep_o], oz[keep_o], (orel[keep_o] if len(cand_xy) else np.zeros(0))
+        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff)
+        frac = len(seen_bonds) / max(1, len(all_bonds))
+        info["o_seen_fraction"] = float(frac)
         if p.species == "si-o" or frac >= 0.5:
             mode = "si-o"
             o_xy, o_int = cand_xy, oz
             o_conf = _confidence(oz, p.z_threshold, orel, p.relative_threshold) if len(cand_xy) else np.zeros(0)
         else:
             mode = "si-only"
-            covered = np.zeros(len(bonds), bool)
+            seen_bonds = np.zeros((0, 2), int)
     info["species_mode"] = mode
     info["species_by"] = "intensity (O spots seen)" if mode == "si-o" else "geometry (O at Si–Si bond midpoints)"
-    inferred_xy = np.zeros((0, 2))
-    inferred_conf = np.zeros(0)
-    if mode == "si-only" or p.fill_missing_o:
-        miss = ~covered
-        inferred_xy = mids[miss]
-        inferred_conf = (np.minimum(si_conf[bonds[miss, 0]], si_conf[bonds[miss, 1]]) if miss.any()
-                         else np.zeros(0))
+    bonds = _complete_bonds(si_xy, seen_bonds, cutoff)
+    n_seen = len(seen_bonds)
+    missing = bonds[n_seen:] if (mode == "si-only" or p.fill_missing_o) else np.zeros((0, 2), int)
+    inferred_xy = 0.5 * (si_xy[missing[:, 0]] + si_xy[missing[:, 1]]) if len(missing) else np.zeros((0, 2))
+    inferred_conf = (np.minimum(si_conf[missing[:, 0]], si_conf[missing[:, 1]]) if len(missing) else np.zeros(0))
     info["n_o_seen"] = int(len(o_xy))
     info["n_o_inferred"] = int(len(inferred_xy))
     positions = np.concatenate([si_xy, o_xy, inferred_xy])
