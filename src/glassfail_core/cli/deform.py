@@ -33,18 +33,32 @@ from .energy import platform_option
 @platform_option
 @click.option("--threads", type=int, default=None, help="Threads of the OpenMM CPU platform.")
 @click.option("--cell", help="Cell LXxLY in Å, for files without one (plain XYZ).")
+@click.option("--prepare/--no-prepare", default=None,
+              help="Repair and relax the structure first (default: automatic for micrograph detections, Si-only "
+                   "networks and non-periodic input not at a force minimum); the prepared structure is "
+                   "RUN_DIR/prepared.extxyz and the result's atom indices refer to it.")
 @json_option
 def command(structure, run_dir, axis, until, mode, angle, grips, transverse, step, refine_step, max_strain, fmax,
-            model, platform, threads, cell, as_json):
-    """Strain a structure quasistatically and report where and when it breaks (Ctrl-C keeps what was done)."""
+            model, platform, threads, cell, prepare, as_json):
+    """Strain a structure quasistatically and report where and when it breaks (Ctrl-C keeps what was done).
+
+    Structures detected in micrographs are repaired (O at Si–Si midpoints when only Si were seen, overlapping,
+    over-coordinated and dangling atoms removed), relaxed at their fixed frame and checked (bonds and rings
+    unchanged by the relaxation) before straining; the report is printed.
+    """
     from ..errors import InputError
     from ..physics import AQSParams, deform_steps, resolve_platform
+    from ..physics.prepare import needs_preparation
 
     try:
         name = resolve_platform(platform)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--platform")
     glass = load_structure(structure, cell=parse_cell(cell))
+    reason = needs_preparation(glass, model=model) if prepare is None else ("asked (--prepare)" if prepare else None)
+    prep = None
+    if reason is not None:
+        glass, prep = _prepare(glass, run_dir, reason, model=model, platform=name, threads=threads, quiet=as_json)
     try:
         params = AQSParams(step=step, refine_step=refine_step, max_strain=max_strain, axis=axis, until=until,
                            mode=mode, angle=angle, grips=grips, transverse=transverse, fmax=fmax, model=model,
@@ -53,13 +67,15 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
         raise click.UsageError(str(exc))
     job = deform_steps(glass, params, run_dir=run_dir)
     res = run_with_progress(job, description="deform", quiet=as_json,
-                            fields={"strain": "ε={:.4f}", "stress": "σ={:.5f} eV/Å²", "broken": "broken={}"})
+                            fields={"strain": "ε={:.4f}", "stress": "σ={:.5f} eV/Å²", "n_broken": "broken={}"})
     d = res.to_dict(arrays=False)
     d["run_dir"] = str(run_dir)
+    if prep is not None:
+        d["prepare"] = prep
     if as_json:
         emit_json(d)
         return
-    console.print(res.summary())
+    console.print(res.summary() + (f"  [dim](indices of {run_dir / PREPARED})[/]" if prep is not None else ""))
     if res.peak_stress is not None:
         console.print(f"first stress peak {res.peak_stress:.5f} eV/Å² at strain {res.peak_strain:.4f}; "
                       f"max {res.max_stress:.5f} eV/Å² at {res.max_stress_strain:.4f}; "
@@ -67,3 +83,43 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
                                                               if res.separated else ""))
     console.print(f"results in {run_dir}/ (result.json, curves.npz, configs.npz); "
                   f"{res.info['n_minimisations']} minimisations, {res.info['wall_s']:.1f} s on {res.info['platform']}")
+
+
+PREPARED, PREPARE_REPORT = "prepared.extxyz", "prepare.json"
+
+
+def _prepare(glass, run_dir, reason, *, model, platform, threads, quiet):
+    """Repair + relax ``glass`` into ``run_dir`` (or reuse what an earlier call there prepared from the same input).
+
+    Returns the prepared Glass as read back from ``run_dir/prepared.extxyz`` (so that a resumed run hashes the
+    same sample) and the report as a dict (with ``reason`` and ``reused``)."""
+    import json
+
+    from .._atomic import write_json
+    from ..io import read_structure, write_structure
+    from ..physics.prepare import prepare_steps, structure_hash
+
+    path, rep_path = run_dir / PREPARED, run_dir / PREPARE_REPORT
+    h = structure_hash(glass)
+    report = None
+    if path.is_file() and rep_path.is_file():
+        try:
+            old = json.loads(rep_path.read_text())
+        except (OSError, ValueError):
+            old = {}
+        if old.get("input_hash") == h and old.get("model") == model:
+            report = {**old, "reused": True}
+    if report is None:
+        job = prepare_steps(glass, model=model, platform=platform, threads=threads)
+        prepared, rep = run_with_progress(job, description="prepare", quiet=quiet)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_structure(prepared, path)
+        report = {"reason": reason, "model": model, **rep.to_dict(), "summary": rep.summary(), "reused": False}
+        write_json(rep_path, report)
+    if not quiet:
+        console.print(f"[bold]prepare[/] ({reason}): " + report["summary"].replace("\n", "\n  ")
+                      + (f"\n  [dim]reused {path}[/]" if report["reused"] else f"\n  [dim]wrote {path}[/]"))
+        if not report["topology_unchanged"]:
+            console.print(f"[yellow]warning:[/] relaxation still changed {len(report['bonds_lost'])} bond(s) and "
+                          f"added {len(report['bonds_gained'])}; the run starts from the relaxed bonds")
+    return read_structure(path), report

@@ -563,6 +563,17 @@ class _Run:
             self.break_positions = np.array(st["pos"])
             self.break_intact_max = float(st["lengths"][~(st["lengths"] > self.params.break_length)].max())
 
+    def state_data(self):
+        """The data of a progress event: the last recorded state, in the input's frame (see deform_steps)."""
+        rotated = self.frame.R is not None and not np.array_equal(self.frame.R, np.eye(2))
+        pos = self.frame.to_user(self.pos) if rotated else np.array(self.pos, float)
+        pos.flags.writeable = False
+        cell = np.array(self.glass0.cell if rotated else self.cell, float)
+        cell.flags.writeable = False
+        broken = () if self.bonds is None else tuple((int(a), int(b)) for a, b in self.bonds[self.broken])
+        return {"strain": self.eps, "stress": self.stresses[-1], "n_broken": len(self.breaks), "broken": broken,
+                "positions": pos, "cell": cell, "state": len(self.strains) - 1}
+
     # ---------------------------------------------------------------- checkpoint
     def checkpoint(self):
         if self.run_dir is None:
@@ -662,6 +673,12 @@ def _grid(x, step):
 def deform_steps(glass, params: AQSParams = AQSParams(), *, run_dir=None):
     """AQS loading of ``glass`` (generator of :class:`Progress`; returns a :class:`FractureResult`).
 
+    Every event's ``data`` describes the last recorded state (a point of the curve): ``strain``, ``stress``,
+    ``state`` (its index on the curve, 0 = the relaxed input; an event announcing a refinement repeats the
+    previous state), ``positions`` ((N, 2) Å, read-only, in the input's frame and atom order — rotated back when
+    loading at an angle; unwrapped), ``cell`` ((2,) Å, the strained cell; the input's cell when rotated),
+    ``broken`` (tuple of ``(si, o)`` input indices of every bond broken so far) and ``n_broken``.
+
     With ``run_dir`` every finished step is checkpointed there; a run killed or cancelled resumes from the last
     finished step when called again with the same sample and parameters, and a finished run is read back. The
     result is written (``result.json`` + ``curves.npz``) when the run ends, with ``complete=False`` if it was
@@ -689,8 +706,7 @@ def deform_steps(glass, params: AQSParams = AQSParams(), *, run_dir=None):
     separated, sep_strain = False, None
 
     def event(msg):
-        return Progress("deform", round(run.eps, 10), p.max_strain, msg,
-                        {"strain": run.eps, "stress": run.stresses[-1], "broken": len(run.breaks)})
+        return Progress("deform", round(run.eps, 10), p.max_strain, msg, run.state_data())
 
     try:
         yield event("resumed" if resumed else "relaxed the sample")
