@@ -148,3 +148,67 @@ def test_bad_parameters(spots_image, kwargs, match):
 def test_not_a_micrograph():
     with pytest.raises(InputError, match="Micrograph"):
         detect_atoms(np.zeros((10, 10)))
+
+
+# ---------------------------------------------------------------------------------------------------- amorphous glass
+@pytest.fixture(scope="module")
+def amorphous():
+    """The shipped 16 × 18-ring glass at s² = 0.6 (576 Si, 864 O; bonds 1.45–1.94 Å, Si–Si from 2.6 Å)."""
+    from pathlib import Path
+
+    from glassfail_core.io import read_structure
+
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "glass_s2_0.6.extxyz"
+    if not path.exists():
+        pytest.skip("sample_data/glass_s2_0.6.extxyz not shipped")
+    return read_structure(path)
+
+
+@pytest.mark.parametrize("style, ps, dose", [("spots", 0.32, 1.0), ("spots", 0.2, 0.05), ("tem", 0.4, 1.0)])
+def test_amorphous_glass_atoms_and_rings(amorphous, style, ps, dose):
+    pytest.importorskip("glassfail_core.rings")
+    from glassfail_core.micrograph.accuracy import compare_rings
+
+    m = render_glass(amorphous, pixel_size=ps, style=style, dose=dose, seed=1)
+    assert m.extent[0] <= amorphous.cell[0] and m.extent[1] <= amorphous.cell[1]  # one period, no atom twice
+    found = detect_atoms(m)
+    si = match_atoms(amorphous, found)
+    assert si["recall"] >= 0.99 and si["precision"] >= 0.99 and si["rmse"] <= 0.1, si
+    assert found.info["species_mode"] == "si-o"
+    o = match_atoms(amorphous, found, species="O")
+    assert o["recall"] >= 0.95 and o["precision"] >= 0.95, o  # seen O sit off the Si–Si midpoints here
+    r = compare_rings(amorphous, found)
+    assert r["n_rings"] >= 230 and r["agreement"] >= 0.98, r
+    assert set(r["p_found"]) <= {4, 5, 6, 7, 8}  # no 3-rings from doubled edge atoms
+
+
+def test_no_atoms_from_spots_cut_by_the_image_edge(amorphous):
+    # every detected Si is the image of a true Si whose centre lies inside the image
+    m = render_glass(amorphous, pixel_size=0.1, seed=2)
+    found = detect_atoms(m, species="si-only")
+    from scipy.spatial import cKDTree
+
+    w = amorphous.wrapped_positions()[amorphous.si_mask]
+    images = np.concatenate([w + [a * amorphous.cell[0], b * amorphous.cell[1]]
+                             for a in (-1, 0, 1) for b in (-1, 0, 1)])
+    d, i = cKDTree(images).query(found.positions[found.si_mask])
+    centre = images[i]
+    assert d.max() < 0.35
+    assert ((centre >= 0) & (centre < m.extent)).all()
+
+
+def test_o_must_bridge_two_si_not_sit_at_the_midpoint():
+    from glassfail_core.micrograph.detect import _bridges, _complete_bonds
+
+    si = np.array([[0.0, 0.0], [3.0, 0.0], [6.0, 0.0]])
+    # a bent bridge (O 0.9 Å off the midpoint), a stray spot 0.5 Å from a Si, and one between nothing
+    o = np.array([[1.5, 0.9], [3.4, 0.3], [4.5, 4.0]])
+    keep, pairs = _bridges(si, o, np.array([3.0, 9.0, 5.0]), cand_border=np.zeros(3, bool), cutoff=3.9)
+    assert keep.tolist() == [True, False, False] and pairs.tolist() == [[0, 1]]
+    bonds = _complete_bonds(si, pairs, 3.9, 2.7)
+    assert sorted(map(tuple, bonds.tolist())) == [(0, 1), (1, 2)]
+    # a 4-ring: the sides bond, the diagonals (at 45° to them) never do; Si closer than min_length never bond
+    sq = np.array([[0.0, 0.0], [3.0, 0.0], [3.0, 3.0], [0.0, 3.0]])
+    b = _complete_bonds(sq, np.zeros((0, 2), int), 4.5)
+    assert sorted(map(tuple, b.tolist())) == [(0, 1), (0, 3), (1, 2), (2, 3)]
+    assert len(_complete_bonds(np.array([[0.0, 0.0], [2.5, 0.0]]), np.zeros((0, 2), int), 3.9, 2.7)) == 0

