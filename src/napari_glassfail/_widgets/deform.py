@@ -1,12 +1,12 @@
 """Deform (OpenMM): athermal quasistatic loading of a structure layer to its first (or complete) failure, with a
-live stress–strain plot; the trajectory becomes a time axis with the broken bonds highlighted."""
+live stress–strain plot; the trajectory becomes a time axis with the broken bonds highlighted.
+
+Structures detected in a micrograph (the Detect widget's layers), Si-only networks and non-periodic structures
+not at a force minimum are first repaired and relaxed (``glassfail_core.physics.prepare``), as ``glassfail deform``
+does; the trajectory then shows the prepared structure, whose atom indices the result refers to.
+"""
 
 from __future__ import annotations
-
-import dataclasses
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from magicgui.widgets import ComboBox, FloatSpinBox, Label
@@ -19,79 +19,42 @@ from .._layers import KEY, find_structure_layers, glass_from_layers, new_group, 
 from ._base import JobWidget
 from ._plot import StressStrainPlot
 
-__all__ = ["DeformWidget", "deform_job", "FrameReader"]
+__all__ = ["DeformWidget", "deform_job", "frame_from_event", "PREPARE"]
 
 UNTIL = {"first break": "first", "complete failure": "complete"}
+#: Label shown → ``prepare`` argument of :func:`deform_job`.
+PREPARE = {"auto": None, "always": True, "never": False}
 
 
-class FrameReader:
-    """Reads the state a running AQS job checkpoints into its run folder after each finished step, and maps it
-    back to the input's frame (the job works on a rotated copy when loading at an angle).
+def deform_job(glass, params, *, prepare=None, run_dir=None):
+    """The Deform work as a core job: optional repair + relaxation, then ``deform_steps``.
 
-    The core's progress events carry strain and stress only; positions come from ``checkpoint.npz``, which the
-    core writes atomically before each event.
+    ``prepare`` None decides with ``needs_preparation`` (micrograph detections, Si-only networks, non-periodic
+    structures not at a force minimum), True/False force it. When it runs, one event carries
+    ``data["prepared"]`` (the Glass that is deformed), ``data["report"]`` (a ``PrepareReport``) and
+    ``data["reason"]``. Every ``deform`` event carries the current configuration (see ``deform_steps``).
+    Returns the ``FractureResult``.
     """
-
-    def __init__(self, glass, run_dir):
-        self.glass = glass
-        self.path = Path(run_dir) / "checkpoint.npz"
-        self.n_seen = 0
-        self._fit = None
-
-    def _to_user(self, pos, pos_initial):
-        if any(self.glass.pbc):  # periodic samples are never rotated by the core
-            return pos
-        if self._fit is None:  # rigid fit (Kabsch) of the working frame onto the user's frame
-            a, b = pos_initial, np.asarray(self.glass.positions)
-            ca, cb = a.mean(axis=0), b.mean(axis=0)
-            u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
-            d = np.sign(np.linalg.det(u @ vt))
-            r = u @ np.diag([1.0, d]) @ vt
-            self._fit = (r, ca, cb)
-        r, ca, cb = self._fit
-        return (pos - ca) @ r + cb
-
-    def read(self):
-        """The newest finished step as a frame dict, or None when there is no new one."""
-        if not self.path.is_file():
-            return None
-        try:
-            with np.load(self.path) as z:
-                strains = np.asarray(z["strains"])
-                if len(strains) <= self.n_seen:
-                    return None
-                pos, cell = np.array(z["pos"]), np.array(z["cell"])
-                bonds, broken, pos0 = np.array(z["bonds"]), np.array(z["broken"], bool), np.array(z["pos_initial"])
-        except (OSError, KeyError, ValueError):
-            return None  # not written yet
-        self.n_seen = len(strains)
-        return {"strain": float(strains[-1]), "positions": self._to_user(pos, pos0), "cell": cell,
-                "broken": bonds[broken].reshape(-1, 2)}
-
-
-def deform_job(glass, params, *, run_dir=None):
-    """``glassfail_core.physics.deform_steps`` with each finished step's configuration attached to its event
-    (``event.data["frame"]``). Uses a temporary run folder (removed at the end) unless ``run_dir`` is given."""
     physics = require("physics", "deformation")
-    tmp = None
-    if run_dir is None:
-        tmp = run_dir = tempfile.mkdtemp(prefix="glassfail-deform-")
-    job = physics.deform_steps(glass, params, run_dir=run_dir)
-    reader = FrameReader(glass, run_dir)
-    try:
-        while True:
-            try:
-                event = next(job)
-            except StopIteration as done:
-                return done.value
-            frame = reader.read()
-            if frame is not None:
-                event = dataclasses.replace(event, data={**event.data, "frame": frame})
-            yield event
-    finally:
-        job.close()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+    from glassfail_core.physics.prepare import needs_preparation, prepare_steps
+
+    reason = needs_preparation(glass, model=params.model) if prepare is None else ("asked" if prepare else None)
+    if reason is not None:
+        yield Progress("prepare", 0, None, f"preparing the structure ({reason})")
+        glass, report = yield from prepare_steps(glass, model=params.model, platform=params.platform,
+                                                 threads=params.threads)
+        yield Progress("prepare", 1, 1, f"prepared: {len(glass)} atoms",
+                       {"prepared": glass, "report": report, "reason": reason})
+    return (yield from physics.deform_steps(glass, params, run_dir=run_dir))
+
+
+def frame_from_event(event: Progress):
+    """A trajectory frame (dict: ``strain``, ``positions``, ``cell``, ``broken``) from a deform event, or None."""
+    d = event.data
+    if event.stage != "deform" or "positions" not in d:
+        return None
+    return {"strain": float(d["strain"]), "positions": d["positions"], "cell": d["cell"],
+            "broken": np.asarray(d["broken"], dtype=np.int64).reshape(-1, 2), "state": int(d["state"])}
 
 
 class DeformWidget(JobWidget):
@@ -107,21 +70,28 @@ class DeformWidget(JobWidget):
         self.axis = ComboBox(label="axis", choices=["x", "y"], value="x")
         self.angle = FloatSpinBox(label="angle (°)", min=-180.0, max=180.0, step=5.0, value=0.0,
                                   tooltip="loading direction from x; any angle on non-periodic samples")
+        self.grips = FloatSpinBox(label="grips (Å)", min=0.0, max=200.0, step=1.0, value=0.0,
+                                  tooltip="grip strip width; 0 = automatic (11 Å ≈ 2 rings on a non-periodic "
+                                          "loading axis, none on a periodic one)")
         self.transverse = ComboBox(label="transverse edge", choices=["fixed", "relaxed"], value="fixed")
         self.step = FloatSpinBox(label="strain step", min=1e-4, max=0.05, step=0.001, value=0.005)
         self.refine_step = FloatSpinBox(label="refined step", min=0.0, max=0.01, step=0.0001, value=0.0005)
         self.max_strain = FloatSpinBox(label="max strain", min=0.001, max=2.0, step=0.05, value=0.3)
         self.until = ComboBox(label="until", choices=list(UNTIL), value="first break")
         self.platform = ComboBox(label="platform", choices=self._platforms(), value="auto")
+        self.prepare = ComboBox(label="repair + relax first", choices=list(PREPARE), value="auto",
+                                tooltip="auto: for micrograph detections, Si-only networks and non-periodic "
+                                        "structures not at a force minimum")
         self.plot = StressStrainPlot()
         self.summary = Label(value="")
         super().__init__(napari_viewer, controls=[
-            self.structure, self.mode, self.axis, self.angle, self.transverse, self.step, self.refine_step,
-            self.max_strain, self.until, self.platform])
+            self.structure, self.mode, self.axis, self.angle, self.grips, self.transverse, self.step, self.refine_step,
+            self.max_strain, self.until, self.platform, self.prepare])
         self.extend([self.summary, self.plot])
         self.frames: list = []
         self.result = None
         self.result_layers: list = []
+        self.prepare_report = None
         self._glass = None
         napari_viewer.dims.events.current_step.connect(self._frame_shown)
 
@@ -158,6 +128,7 @@ class DeformWidget(JobWidget):
             step=float(self.step.value), refine_step=float(self.refine_step.value),
             max_strain=float(self.max_strain.value), axis=self.axis.value, transverse=self.transverse.value,
             until=UNTIL[self.until.value], mode=self.mode.value, angle=float(self.angle.value),
+            grips=float(self.grips.value) or None,
             platform=None if self.platform.value == "auto" else self.platform.value,
         )
 
@@ -168,24 +139,31 @@ class DeformWidget(JobWidget):
         params = self.params()
         glass = glass_from_layers(lay, self.viewer.layers)
         self._glass, self._source = glass, lay
-        self.frames, self.result = [], None
+        self.frames, self.result, self.prepare_report = [], None, None
         self.plot.clear()
         self.summary.value = ""
-        return deform_job(glass, params)
+        return deform_job(glass, params, prepare=PREPARE[self.prepare.value])
 
     def on_progress(self, event: Progress):
         super().on_progress(event)
         data = event.data
-        if "frame" in data:
-            self.frames.append(data["frame"])
-        if "strain" in data and "stress" in data:
-            self.plot.add_point(data["strain"], data["stress"])
+        if "prepared" in data:
+            self._glass, self.prepare_report = data["prepared"], data["report"]
+            self.summary.value = f"prepared ({data['reason']}):\n{data['report'].summary()}"
+            return
+        frame = frame_from_event(event)
+        if frame is not None and frame["state"] >= len(self.frames):  # a new point (refinement notices repeat one)
+            self.frames.append(frame)
+            self.plot.add_point(frame["strain"], float(data["stress"]))
 
     def on_result(self, result):
         self.result = result
         if result.rupture_strain is not None:
             self.plot.mark_break(result.rupture_strain)
-        self.summary.value = result.summary()
+        text = result.summary()
+        if self.prepare_report is not None:
+            text += " (indices of the prepared structure)\n" + self.prepare_report.summary()
+        self.summary.value = text
         self.status.value = "done: " + result.summary()
         self._show_trajectory(result)
 
@@ -199,6 +177,8 @@ class DeformWidget(JobWidget):
             return
         meta = self._source.metadata[KEY]
         base = self._source.name[: -len(meta["role"])].rstrip() or self._source.name
+        if self.prepare_report is not None:
+            base += " (prepared)"
         layers = trajectory_layer_data(self._glass, self.frames, name=base, group=new_group(), result=result)
         self.result_layers = self.add_layers(layers)
         for lay in self.viewer.layers:
