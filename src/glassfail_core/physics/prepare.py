@@ -14,7 +14,7 @@ overlapping bonds. :func:`prepare_steps` / :func:`prepare_for_simulation` do, in
    pixel noise stretches bonds; the nearest non-bonded Si–O is ≳ 3.5 Å) are the intended bonds. Repeated until
    nothing changes: a Si with more than 3 O loses its least trusted extra O (in-plane Si is 3-coordinated in the
    bilayer seen from above); an O bonded to more than 2 Si is removed; a pair of Si at a bridging distance
-   (≤ 1.2 × the median Si–O–Si distance) sharing no O, both with fewer than 3 O, gets one at its midpoint
+   (≤ 1.15 × the median Si–O–Si distance) sharing no O, both with fewer than 3 O, gets one at its midpoint
    (``arrays["inferred"]``); dangling atoms are removed (an O with fewer than 2 Si, a Si with fewer than 2 O);
    only the largest connected piece is kept (a loose fragment would drift under the model's forces).
 4. **Relaxation** of the positions with the model at the fixed cell (free axes stay free; the frame is not moved,
@@ -44,7 +44,7 @@ __all__ = ["PrepareReport", "prepare_steps", "prepare_for_simulation", "needs_pr
 #: Closest physical distances (Å) between two atoms of the network; closer pairs are one atom seen twice.
 MIN_DISTANCE = {("Si", "Si"): 2.2, ("O", "Si"): 1.0, ("O", "O"): 1.6}
 _MAX_O_PER_SI = 3
-_BRIDGE_FACTOR = 1.2
+_BRIDGE_FACTOR = 1.15
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,9 @@ class PrepareReport:
         Bonds, and ring list (sizes and membership), identical before and after the last relaxation.
     n_rings, ring_counts
         Closed rings after relaxation and their sizes ``{size: count}``.
+    rings_detected, rings_kept
+        Closed rings of the repaired input before any relaxation, and how many of them (same size, same input Si)
+        are rings of the result: less than all when relaxation changed bonds and a later round removed atoms.
     max_displacement, rms_displacement : float
         How far relaxation moved the atoms (Å), over all rounds.
     bond_length_before, bond_length_after : (float, float)
@@ -101,6 +104,8 @@ class PrepareReport:
     topology_unchanged: bool = True
     rings_unchanged: Optional[bool] = None
     n_rings: Optional[int] = None
+    rings_detected: Optional[int] = None
+    rings_kept: Optional[int] = None
     ring_counts: Mapping[int, int] = field(default_factory=dict)
     max_displacement: float = 0.0
     rms_displacement: float = 0.0
@@ -157,7 +162,9 @@ class PrepareReport:
         if self.n_rings is not None:
             ring = f"; {self.n_rings} closed rings " + ("unchanged" if self.rings_unchanged else "CHANGED")
         lines.append(f"{self.bonds_after} Si–O bonds {ok}{ring}"
-                     + (f" ({self.rounds} rounds)" if self.rounds > 1 else ""))
+                     + (f" in the last of {self.rounds} rounds" if self.rounds > 1 else ""))
+        if self.rings_detected is not None and self.rings_kept != self.rings_detected:
+            lines.append(f"{self.rings_kept} of the {self.rings_detected} rings of the input kept")
         return "\n".join(lines)
 
 
@@ -403,10 +410,13 @@ def _fill_bridges(g, tolerance, bridge, log):
             keep.append(q)
     mids = mids[keep]
     # never onto an existing atom
-    if len(mids) and g.o_mask.any():
-        o = g.positions[g.o_mask]
-        dd = np.array([np.hypot(*minimum_image(o - m, g.cell, g.pbc).T).min() for m in mids])
-        mids = mids[dd >= MIN_DISTANCE[("O", "O")]]
+    if len(mids):  # never onto an existing O, never bonded to a third Si
+        ok = np.ones(len(mids), bool)
+        for k, m in enumerate(mids):
+            d = np.hypot(*minimum_image(g.positions - m, g.cell, g.pbc).T)
+            ok[k] = (d[g.o_mask].min(initial=np.inf) >= MIN_DISTANCE[("O", "O")]
+                     and (d[g.si_mask] < tolerance).sum() <= 2)
+        mids = mids[ok]
     if len(mids) == 0:
         return g
     values = {"source_index": -1}
@@ -474,6 +484,15 @@ def _ring_keys(glass, bonds):
             return None, None
     keys = {(int(s), frozenset(map(int, r))) for s, r in zip(rs.sizes, rs.rings)}
     return keys, rs
+
+
+def _si_source_keys(g, rs):
+    """Rings as (size, frozenset of the input indices of their Si), comparable across atom removals."""
+    if rs is None:
+        return None
+    src = np.asarray(g.arrays["source_index"])
+    si = g.si_mask
+    return {(int(n), frozenset(int(src[a]) for a in r if si[a])) for n, r in zip(rs.sizes, rs.rings)}
 
 
 def _lengths(g, bonds):
@@ -554,13 +573,16 @@ def prepare_steps(glass, *, relax: bool = True, fmax: float = 1e-4, bond_toleran
     rounds, res_fmax = 0, None
     lost, gained = [], []
     rings_before = rings_after = rs_after = None
+    detected_rings = None
     bonds_before = _bond_set(tol_glass(g).bonds)
     lengths_before = _lengths(g, sorted(bonds_before))
     intended = bonds_before
     if relax:
         for rounds in range(1, int(max_rounds) + 1):
             intended = _bond_set(tol_glass(g).bonds)
-            before_keys, _ = _ring_keys(g, sorted(intended))
+            before_keys, rs_before = _ring_keys(g, sorted(intended))
+            if rounds == 1:
+                detected_rings = _si_source_keys(g, rs_before)
             job = relax_steps(g, fmax=fmax, model=model, platform=platform, threads=threads)
             g = yield from job
             res_fmax = float(g.info.get("relax", {}).get("fmax", float("nan")))
@@ -587,6 +609,8 @@ def prepare_steps(glass, *, relax: bool = True, fmax: float = 1e-4, bond_toleran
     else:
         intended = after = bonds_before
     moved = _displacements(glass, g)
+    final_rings = _si_source_keys(g, rs_after)
+    kept = None if detected_rings is None or final_rings is None else len(detected_rings & final_rings)
     c = g.coordination
     report = PrepareReport(
         n_atoms_in=len(glass), n_atoms_out=len(g), added_oxygen=int(added), filled_oxygen=int(log.filled),
@@ -596,6 +620,7 @@ def prepare_steps(glass, *, relax: bool = True, fmax: float = 1e-4, bond_toleran
         topology_unchanged=not lost and not gained,
         rings_unchanged=None if rings_after is None or rings_before is None else rings_before == rings_after,
         n_rings=None if rs_after is None else int(len(rs_after.sizes)),
+        rings_detected=None if detected_rings is None else len(detected_rings), rings_kept=kept,
         ring_counts={} if rs_after is None else {int(s): int(n) for s, n in
                                                  zip(*np.unique(rs_after.sizes, return_counts=True))},
         max_displacement=float(moved.max()) if len(moved) else 0.0,
