@@ -489,12 +489,13 @@ def _segments_cross(p1, p2, q1, q2):
     return (d1 * d2 < 0) & (d3 * d4 < 0)
 
 
-def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0):
+def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0, edge=None):
     """The Si–Si network: the given ``bonds`` (seen O bridges) first, then the remaining pairs closer than
     ``cutoff`` (and not shorter than ``min_length``: a Si–O–Si bridge bent below ~115° is unphysical, so Si
     that close are neighbours across a ring, not bonded) from the shortest up, each accepted only if both Si still have fewer than three bonds, it crosses
     no accepted bond (the network is planar) and it makes at least ``min_angle`` degrees with every bond already
-    at either end (no bond along the diagonal of a 4-ring). Returns the given bonds followed by the added ones."""
+    at either end (no bond along the diagonal of a 4-ring). Two Si both flagged in ``edge`` (near the image edge,
+    whose missing partners are most likely outside the image) get no added bond between them. Returns the given bonds followed by the added ones."""
     bonds = [tuple(b) for b in np.asarray(bonds, int).reshape(-1, 2)]
     n = len(si_xy)
     if n < 2:
@@ -515,6 +516,8 @@ def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0):
     for kk in order:
         i, j = int(pairs[kk, 0]), int(pairs[kk, 1])
         if len(adj[i]) >= 3 or len(adj[j]) >= 3 or j in adj[i]:
+            continue
+        if edge is not None and edge[i] and edge[j]:
             continue
         u = si_xy[j] - si_xy[i]
         lu = dist[kk]
@@ -639,6 +642,7 @@ def detect_steps(micrograph: Micrograph, **params):
     amp = 2.0 * ht  # matched filtering halves a spot of the filter's width: the unfiltered amplitude is twice
     x0, y0 = micrograph.origin
     cutoff = 1.3 * p.expected_si_si
+    si_edge = _border_distance(si_xy, (x0, y0), ext) < 0.35 * p.expected_si_si
     o_xy, o_conf, o_int = np.zeros((0, 2)), np.zeros(0), np.zeros(0)
     seen_bonds = np.zeros((0, 2), int)
     mode = "si-only" if p.species == "si-only" else None
@@ -664,7 +668,7 @@ def detect_steps(micrograph: Micrograph, **params):
         keep_o, seen_bonds = _bridges(si_xy, cand_xy, oz, cand_border=_border_distance(
             cand_xy, (x0, y0), ext) < 2.0 if len(cand_xy) else np.zeros(0, bool), cutoff=cutoff)
         cand_xy, oz, orel = cand_xy[keep_o], oz[keep_o], (orel[keep_o] if len(cand_xy) else np.zeros(0))
-        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si)
+        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge)
         frac = len(seen_bonds) / max(1, len(all_bonds))
         info["o_seen_fraction"] = float(frac)
         if p.species == "si-o" or frac >= 0.5:
@@ -676,7 +680,7 @@ def detect_steps(micrograph: Micrograph, **params):
             seen_bonds = np.zeros((0, 2), int)
     info["species_mode"] = mode
     info["species_by"] = "intensity (O spots seen)" if mode == "si-o" else "geometry (O at Si–Si bond midpoints)"
-    bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si)
+    bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge)
     n_seen = len(seen_bonds)
     missing = bonds[n_seen:] if (mode == "si-only" or p.fill_missing_o) else np.zeros((0, 2), int)
     inferred_xy = 0.5 * (si_xy[missing[:, 0]] + si_xy[missing[:, 1]]) if len(missing) else np.zeros((0, 2))
