@@ -12,7 +12,7 @@ Public interface::
     relax_steps(glass, *, cell=False, fmax=1e-6, stress_tol=1e-5, ...) -> Job[Glass];  relax(glass, **same)
     AQSParams, deform_steps(glass, params, *, run_dir=None) -> Job[FractureResult];  deform(glass, params)
     FractureResult (.to_dict(), .save(run_dir), FractureResult.load(run_dir))
-    prepare_for_simulation(glass) -> (Glass, report)
+    prepare_for_simulation(glass) -> (Glass, PrepareReport);  prepare_steps(glass) -> Job[(Glass, PrepareReport)]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from .aqs import AQSParams, FractureResult, deform, deform_steps
 from .engines import make_engine, platform_names, resolve_platform
 from .models import MODELS, PairModel, PairParams, get_model
-from .prepare import prepare_for_simulation
+from .prepare import PrepareReport, needs_preparation, prepare_for_simulation, prepare_steps, structure_hash
 from .reference import check_glass, per_atom_energy, stress
 from .relax import relax, relax_steps
 
@@ -32,7 +32,7 @@ __all__ = [
     "relax_steps", "relax",
     "AQSParams", "FractureResult", "deform_steps", "deform",
     "make_engine", "platform_names", "resolve_platform",
-    "prepare_for_simulation",
+    "prepare_for_simulation", "prepare_steps", "needs_preparation", "PrepareReport", "structure_hash",
 ]
 
 
