@@ -17,7 +17,7 @@ SAMPLE_DIRS = (
     Path(__file__).resolve().parents[2] / "sample_data",  # a source checkout (editable install)
     Path(__file__).resolve().parents[1] / "glassfail_core" / "data",  # installed package data
 )
-GLASS_NAMES = ("glass_small.extxyz", "glass.extxyz", "sample_glass.extxyz")
+GLASS_NAMES = ("glass_s2_0.6.extxyz", "glass_s2_1.0.extxyz", "glass_s2_0.2.extxyz")
 #: Shipped (micrograph, its known structure) pairs, by preference.
 MICROGRAPH_PAIRS = (("micrograph_spots.tif", "micrograph_truth.extxyz"),)
 #: Pixel size (Å) of the micrograph made on the spot: the reference study's 0.32 Å.
@@ -34,11 +34,9 @@ def _find(names):
 
 def _fallback_glass():
     """A small periodic crystal with one Stone–Wales defect (two 5- and two 7-rings), or the plain crystal."""
-    from glassfail_core.generation import presets
+    from glassfail_core.generation import stone_wales
 
-    if hasattr(presets, "stone_wales"):
-        return presets.stone_wales(presets.honeycomb(6, 6))
-    return presets.honeycomb(6, 6)
+    return stone_wales(6, 6)
 
 
 def sample_glass_object():
