@@ -90,3 +90,26 @@ def test_fast_and_naive_switching_agree():
 def test_bad_lattice_sizes(rings):
     with pytest.raises(InputError, match="rings|rows"):
         DualLattice(*rings)
+
+
+def test_natural_cell_recovers_a_homogeneous_strain():
+    lat = DualLattice(6, 6)
+    L0 = (lat.Lx, lat.Ly)
+    lat.rescale(1.08 * L0[0], 0.93 * L0[1])
+    Lx, Ly, e = lat.natural_cell()
+    assert abs(Lx / L0[0] - 1) < 1e-5 and abs(Ly / L0[1] - 1) < 1e-5
+    assert e < 1e-6
+    assert lat.is_embedded(0.99)
+
+
+def test_natural_cell_of_a_switched_lattice_lowers_its_spring_energy(rng):
+    lat = DualLattice(8, 8)
+    _random_flips(lat, rng, 150)
+    Lx, Ly, e_free = lat.natural_cell()
+    # the same minimisation with the cell held fixed cannot do better
+    lat2_cell = (lat.Lx, lat.Ly)
+    lat.rescale(Lx, Ly)
+    Lx2, Ly2, e_again = lat.natural_cell()
+    assert abs(Lx2 - Lx) < 1e-3 and abs(Ly2 - Ly) < 1e-3
+    assert abs(e_again - e_free) < 1e-6 * max(1.0, e_free)
+    assert (Lx, Ly) != lat2_cell
