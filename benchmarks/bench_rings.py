@@ -55,7 +55,8 @@ def matscipy_counts(glass, max_si=12):
     from glassfail_core.io import glass_to_atoms
 
     atoms = glass_to_atoms(glass)
-    c = ms_rings(atoms, glass.bond_cutoff(), maxlength=2 * max_si + 1)
+    cut = glass.bond_cutoff()  # Si–O pairs only, as glassfail bonds them
+    c = ms_rings(atoms, {(14, 8): cut, (8, 14): cut}, maxlength=2 * max_si + 1)
     return {k // 2: int(v) for k, v in enumerate(c) if v and k % 2 == 0}
 
 

@@ -163,8 +163,11 @@ def _matscipy_counts(glass, max_si=12):
     from glassfail_core.io import glass_to_atoms
 
     oxy = glass.has_oxygen
-    counts = rings_mod.ring_statistics(glass_to_atoms(glass), glass.bond_cutoff(),
-                                       maxlength=(2 if oxy else 1) * max_si + 1)
+    # The same bond definition as ours: Si–O pairs only when there is O (a single cutoff would also bond the O–O
+    # pairs of squeezed O–Si–O angles in unrelaxed networks), Si–Si otherwise.
+    cut = glass.bond_cutoff()
+    cutoff = {(14, 8): cut, (8, 14): cut} if oxy else cut
+    counts = rings_mod.ring_statistics(glass_to_atoms(glass), cutoff, maxlength=(2 if oxy else 1) * max_si + 1)
     per = 2 if oxy else 1
     return {k // per: int(c) for k, c in enumerate(counts) if c and k % per == 0}
 
