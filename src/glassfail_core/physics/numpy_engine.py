@@ -5,6 +5,10 @@ rebuild ~12 ms, done only when some atom moved more than half the skin or the ce
 OpenMM's CPU platform on one thread and ~13 ms for its Reference platform. OpenMM's CPU platform keeps positions in
 single precision (quantisation ~4e-6 Å at 90 Å), which puts a floor of ~3e-4 eV/Å under its forces; this engine
 agrees with OpenMM Reference to ~1e-13 and minimises to ``max|F| ≤ 1e-8`` eV/Å if asked.
+
+A Lees–Edwards ``tilt`` (periodic simple shear: images across the y boundary shifted along x by it, see
+:mod:`glassfail_core.neighbors`) enters the minimum image of every pair, hence energy, forces, virial and per-atom
+energy; it is set with :meth:`NumpyEngine.set_state` and needs both axes periodic.
 """
 
 from __future__ import annotations
@@ -51,16 +55,26 @@ class NumpyEngine:
         self._vc, self._dvc = vc, dvc
         self._cell = np.array(glass.cell, float)
         self._pos = np.array(glass.positions, float)
+        self._tilt = 0.0
         self._list_pos = None
         self._list_cell = None
+        self._list_tilt = 0.0
         self.n_evaluations = 0
         self.n_rebuilds = 0
 
     # ------------------------------------------------------------------ state
-    def set_state(self, positions, cell=None):
+    def set_state(self, positions, cell=None, tilt=None):
+        """Set positions ``(N, 2)`` Å, optionally the cell ``(Lx, Ly)`` and the Lees–Edwards ``tilt`` (Å)."""
         pos = np.asarray(positions, float)
         if pos.shape != (self.n, 2):
             raise InputError(f"positions must have shape ({self.n}, 2), got {pos.shape}")
+        if tilt is not None:
+            tilt = float(tilt)
+            if tilt != 0.0 and not all(self.pbc):
+                raise InputError(f"a tilted cell (tilt {tilt:g} Å) needs a sample periodic along x and y")
+            if not np.isfinite(tilt):
+                raise InputError(f"tilt must be finite, got {tilt!r}")
+            self._tilt = tilt
         self._pos = pos.copy()
         if cell is not None:
             self._cell = np.array(cell, float)
@@ -69,12 +83,18 @@ class NumpyEngine:
     def cell(self):
         return self._cell.copy()
 
+    @property
+    def tilt(self) -> float:
+        """Lees–Edwards tilt (Å): periodic images across the y boundary are shifted along x by it."""
+        return self._tilt
+
     def positions(self):
         return self._pos.copy()
 
     # ------------------------------------------------------------------ neighbour list
     def _ensure_list(self, pos):
-        rebuild = self._list_pos is None or not np.array_equal(self._list_cell, self._cell)
+        rebuild = (self._list_pos is None or not np.array_equal(self._list_cell, self._cell)
+                   or self._list_tilt != self._tilt)
         if not rebuild:
             dx = pos - self._list_pos
             if float(np.einsum("ij,ij->i", dx, dx).max()) > (0.5 * self.skin) ** 2:
@@ -86,7 +106,7 @@ class NumpyEngine:
             for ax in range(2):
                 if self.pbc[ax] and reach >= 0.5 * self._cell[ax]:
                     reach = 0.5 * self._cell[ax] - 1e-9
-            i, j, _, _ = neighbor_pairs(pos, self._cell, self.pbc, reach)
+            i, j, _, _ = neighbor_pairs(pos, self._cell, self.pbc, reach, tilt=self._tilt)
             self._i, self._j = i, j
             ti, tj = self.types[i], self.types[j]
             self._p_sig12 = self._sig12[ti, tj]
@@ -95,16 +115,22 @@ class NumpyEngine:
             self._p_dvc = self._dvc[ti, tj]
             self._list_pos = pos.copy()
             self._list_cell = self._cell.copy()
+            self._list_tilt = self._tilt
             self.n_rebuilds += 1
 
     def _terms(self, pos):
         self._ensure_list(pos)
         i, j = self._i, self._j
         vec = pos[j] - pos[i]
-        for ax in range(2):
-            if self.pbc[ax]:
-                L = self._cell[ax]
-                vec[:, ax] -= L * np.round(vec[:, ax] / L)
+        if self.pbc[1]:  # y first: crossing the y boundary shifts x by the tilt
+            L = self._cell[1]
+            n = np.round(vec[:, 1] / L)
+            vec[:, 1] -= L * n
+            if self._tilt:
+                vec[:, 0] -= self._tilt * n
+        if self.pbc[0]:
+            L = self._cell[0]
+            vec[:, 0] -= L * np.round(vec[:, 0] / L)
         r2 = np.einsum("ij,ij->i", vec, vec)
         rc = self.model.cutoff
         inside = r2 < rc * rc
@@ -145,7 +171,11 @@ class NumpyEngine:
         return self.energy_forces()[0]
 
     def virial(self, positions=None) -> np.ndarray:
-        """``Σ_pairs V′(r) r_a r_b / r`` (eV), i.e. ``∂E/∂ε_ab``; divide by the area for the stress."""
+        """``Σ_pairs V′(r) r_a r_b / r`` (eV), i.e. ``∂E/∂ε_ab``; divide by the area for the stress.
+
+        With a tilt, ``[0, 1]`` is ``dE/dγ`` for an affine simple shear ``x += γ y`` (fractional positions held),
+        so ``σ_xy = virial[0, 1] / (Lx Ly)``.
+        """
         pos = self._pos if positions is None else np.asarray(positions, float)
         _, _, vec, r, _, de = self._terms(pos)
         w = de / r

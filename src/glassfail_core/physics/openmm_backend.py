@@ -10,6 +10,10 @@ How the 2D model is run in OpenMM
   keeps the sample flat (exact, not approximate).
 * Periodic axes use the Glass cell; a free axis of a partly periodic Glass gets a box edge longer than the sample
   span plus twice the cutoff (no image can interact); a fully free Glass uses ``CutoffNonPeriodic``.
+* No tilted (Lees–Edwards) cells: with OpenMM 8.6.1 a triclinic box ``b = (tilt, Ly, 0)`` in reduced form gave
+  energies that changed under a rigid translation of all atoms (Reference and CPU platforms, 180 atoms, tilt
+  7.3 Å: 7e-5 eV against the NumPy engine and an explicit image sum, which agree to 1e-14), i.e. pairs were missed
+  (compare openmm/openmm#5382). Periodic shear therefore runs on the NumPy engine.
 
 Platforms and precision
 -----------------------
@@ -36,6 +40,9 @@ _F_TO_OMM = KJ_PER_MOL_PER_EV * 10.0
 #: Smallest max|F| (eV/Å) a platform can resolve reliably (single precision: measured noise ~2e-7–1e-6).
 FORCE_FLOOR = {"Reference": 1e-9, "CPU": 2e-5, "CUDA": 2e-5, "OpenCL": 2e-5, "HIP": 2e-5}
 _ORDER = ["CUDA", "HIP", "OpenCL", "CPU", "Reference"]
+#: Why OpenMM platforms refuse a Lees–Edwards tilt (periodic shear), and what to use instead.
+TILT_UNSUPPORTED = ("periodic simple shear (a tilted Lees–Edwards cell) runs only on the NumPy engine: OpenMM's "
+                    "triclinic neighbour lists missed pairs in tests here; use platform NumPy (--platform numpy)")
 
 
 def _mm():
@@ -180,8 +187,11 @@ class OpenMMEngine:
             target.setPeriodicBoxVectors(*vecs)
 
     # ------------------------------------------------------------------ state
-    def set_state(self, positions, cell=None):
-        """Set positions ``(N, 2)`` Å (and optionally the cell ``(Lx, Ly)``)."""
+    def set_state(self, positions, cell=None, tilt=None):
+        """Set positions ``(N, 2)`` Å (and optionally the cell ``(Lx, Ly)``); ``tilt`` must be 0 (see the module
+        docstring: tilted cells run on the NumPy engine)."""
+        if tilt:
+            raise InputError(TILT_UNSUPPORTED)
         pos = np.asarray(positions, float)
         if pos.shape != (self.n, 2):
             raise InputError(f"positions must have shape ({self.n}, 2), got {pos.shape}")
