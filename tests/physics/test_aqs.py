@@ -79,5 +79,5 @@ def test_bad_aqs_inputs(small_relaxed):
                          cell=g.cell).subset(np.arange(72)).replace(species=["Si"] * 36 + ["O"] * 36))
     with pytest.raises(InputError, match="needs a non-periodic sample"):
         deform(small_relaxed, AQSParams(angle=30))
-    with pytest.raises(InputError, match="shear of a periodic sample"):
-        deform(small_relaxed, AQSParams(mode="shear"))
+    with pytest.raises(InputError, match="periodic simple shear needs a sample periodic along x and y"):
+        deform(small_relaxed.replace(pbc=(True, False)), AQSParams(mode="shear", grips=None, axis="x"))

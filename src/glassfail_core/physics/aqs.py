@@ -27,6 +27,20 @@ the increment linearly across the free atoms before minimising them. The reactio
 moving grip's atoms, sign chosen positive in tension) gives the force–displacement curve; the nominal stress is
 the reaction over the sample width. Loading at an angle rotates the sample (not the physics) so that the load runs
 along x; locations are rotated back. Simple shear moves the grip sideways.
+
+Periodic simple shear (Lees–Edwards)
+------------------------------------
+A sample periodic along x and y is sheared without grips: the strain is the shear γ, each step applies the affine
+shear ``x += Δγ·y`` to the positions and sets the cell's tilt to ``γ·Ly`` (the periodic images across the y
+boundary are shifted along x by it: cell vectors ``a = (Lx, 0)``, ``b = (tilt, Ly)``), then minimises the
+positions. The tilt is reduced into ``[−Lx/2, Lx/2]`` (subtracting ``Lx`` gives the same lattice; the Lees–Edwards
+remap), so the minimum image stays valid; every distance (forces, bonds, broken-bond test, locations) uses the
+tilted minimum image. The stress is ``σ_xy = (1/A) dE/dγ`` from the virial. The Glass keeps its orthorhombic
+``(Lx, Ly)``; the tilt is state of the run, recorded with every point (``FractureResult.tilts``, the ``tilt`` and
+``cell_vectors`` of every progress event, ``configs.npz``), so any frame can be rebuilt. ``axis="y"`` (or angle
+90°) shears along y instead (``y += γ·x``, images across the x boundary shifted along y), computed on the sample
+with x and y exchanged. Tilted cells run on the NumPy engine only (see
+:mod:`~glassfail_core.physics.openmm_backend`).
 """
 
 from __future__ import annotations
@@ -77,7 +91,9 @@ class AQSParams:
     separation_fraction : float
         ``until="complete"`` stops once the stress is below this fraction of its maximum (after a break).
     mode : {"tension", "shear"}
-        Uniaxial tension or simple shear (shear needs grips).
+        Uniaxial tension or simple shear: periodic (Lees–Edwards, a sample periodic along x and y loaded without
+        grips; ``axis`` is the shear direction, ``"x"``: ``x += γ·y``) or with grips (``axis`` joins the grips,
+        the moving grip is displaced across it).
     angle : float
         Loading direction in degrees from x (non-periodic samples; 0/90/180/270 also on periodic ones).
     grips : float or None
@@ -180,6 +196,9 @@ class FractureResult:
         The curve (stress along the load in eV/Å²; for grips the nominal stress = reaction / width).
     forces, displacements : (K,) arrays
         Grip reaction force (eV/Å) and grip displacement (Å); empty for periodic loading.
+    tilts : (K,) array
+        Periodic shear only (empty otherwise): the Lees–Edwards tilt (Å) of every point, ``γ·L`` reduced into
+        ``[−L/2, L/2]`` (see the module docstring; ``info["cell_vectors"]`` places it).
     breaks : list of dict
         Every broken bond in order: ``si, o, strain, length, location, location_initial``.
     complete : bool
@@ -210,8 +229,9 @@ class FractureResult:
     complete: bool = True
     params: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    tilts: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    _ARRAYS = ("strains", "stresses", "energies", "n_broken", "forces", "displacements")
+    _ARRAYS = ("strains", "stresses", "energies", "n_broken", "forces", "displacements", "tilts")
 
     def to_dict(self, arrays=True) -> dict:
         d = {}
@@ -246,7 +266,7 @@ class FractureResult:
         try:
             d = json.loads((run_dir / "result.json").read_text())
             with np.load(run_dir / "curves.npz") as z:
-                arrays = {k: np.array(z[k]) for k in cls._ARRAYS}
+                arrays = {k: np.array(z[k]) if k in z.files else np.zeros(0) for k in cls._ARRAYS}
         except (OSError, ValueError, KeyError) as exc:
             raise StructureFileError(run_dir, f"not a readable glassfail run folder ({exc})") from None
         kw = {f.name: d.get(f.name) for f in fields(cls) if f.name not in cls._ARRAYS}
@@ -322,8 +342,16 @@ def _working_glass(glass, params):
     if grips is not None and periodic_load:
         g = g.replace(pbc=tuple(False if a == axis else g.pbc[a] for a in range(2)))  # open the loading axis
     if params.mode == "shear" and grips is None:
-        raise InputError("simple shear of a periodic sample needs a tilted cell, which glassfail does not support; "
-                         "load it with grips (--grips WIDTH) instead")
+        if not all(g.pbc):
+            raise InputError("periodic simple shear needs a sample periodic along x and y (a Lees–Edwards tilted "
+                             f"cell); this one has pbc={tuple(g.pbc)}: load it with grips (--grips WIDTH) instead")
+        if params.transverse == "relaxed":
+            raise InputError('transverse="relaxed" is not available for periodic simple shear (the cell edges are '
+                             'held; only the tilt changes)')
+        if axis == 1:  # shear along y: the same computation on the sample with x and y exchanged
+            swap = np.array([[0.0, 1.0], [1.0, 0.0]])
+            g = g.replace(positions=g.positions[:, ::-1], cell=np.asarray(g.cell)[::-1])
+            frame, axis = _Frame(swap, np.zeros(2), np.zeros(2)), 0
     if params.transverse == "relaxed" and (grips is not None or not g.pbc[1 - axis]):
         raise InputError('transverse="relaxed" needs periodic loading with a periodic transverse axis')
     return g, frame, axis, grips
@@ -375,14 +403,26 @@ class _Run:
         else:
             self.fixed = None
             self.L0 = float(self.g.cell[a])
-        from .engines import make_engine
+        self.periodic_shear = params.mode == "shear" and self.grip_width is None
+        #: the input's axis along which periodic shear displaces (y: computed with x and y exchanged)
+        self.shear_axis = "y" if self.frame.R[0, 1] == 1.0 and self.frame.R[0, 0] == 0.0 else "x"
+        from .engines import make_engine, resolve_platform
 
-        self.engine = make_engine(self.g, model=self.model, platform=params.platform, threads=params.threads,
+        platform = params.platform
+        if self.periodic_shear and resolve_platform(platform) != "NumPy":
+            if platform is not None and str(platform).lower() != "auto":
+                from .openmm_backend import TILT_UNSUPPORTED
+
+                raise InputError(f"platform {platform!r}: {TILT_UNSUPPORTED}")
+            platform = "NumPy"  # automatic choice: the engine that supports tilted cells
+        self.engine = make_engine(self.g, model=self.model, platform=platform, threads=params.threads,
                                   fixed=self.fixed)
         self.bonds = None
         # curve
         self.strains, self.stresses, self.energies, self.n_broken = [], [], [], []
         self.forces, self.displacements = [], []
+        self.tilts = []  # Lees–Edwards tilt of every point (periodic shear only)
+        self.tilt = 0.0
         self.breaks = []
         self.broken = None
         self.eps = 0.0
@@ -397,8 +437,8 @@ class _Run:
         self.break_positions = None
 
     # ---------------------------------------------------------------- physics of one state
-    def _minimize(self, pos, cell):
-        self.engine.set_state(pos, cell)
+    def _minimize(self, pos, cell, tilt=0.0):
+        self.engine.set_state(pos, cell, tilt=tilt)
         res = self.engine.minimize(self.params.fmax, max_iterations=self.params.max_iterations)
         self.n_minimisations += 1
         self.n_evaluations += res.evaluations
@@ -409,13 +449,13 @@ class _Run:
             )
         return np.array(res.x), res
 
-    def _measure(self, pos, cell, res):
-        """Stress along the load, reaction force, bond lengths."""
+    def _measure(self, pos, cell, res, tilt=0.0):
+        """Stress along the load (σ_xy for periodic shear), transverse stress, reaction force."""
         a = self.axis
         if self.grip_width is None:
-            vir = self._virial(pos, cell)
+            vir = self._virial(pos, cell, tilt)
             sig = vir / (cell[0] * cell[1])
-            stress, force = float(sig[a, a]), None
+            stress, force = float(sig[0, 1] if self.periodic_shear else sig[a, a]), None
             sig_t = float(sig[self.t_axis, self.t_axis])
         else:
             f = res.forces_full if hasattr(res, "forces_full") else self._forces(pos, cell)
@@ -424,11 +464,11 @@ class _Run:
             stress, sig_t = force / self.width, 0.0
         return stress, sig_t, force
 
-    def _virial(self, pos, cell):
+    def _virial(self, pos, cell, tilt=0.0):
         from .numpy_engine import NumpyEngine
 
         eng = self.engine if isinstance(self.engine, NumpyEngine) else self.engine._double_engine()
-        eng.set_state(pos, cell)
+        eng.set_state(pos, cell, tilt=tilt)
         return eng.virial(pos)
 
     def _forces(self, pos, cell):
@@ -438,16 +478,25 @@ class _Run:
         eng.set_state(pos, cell)
         return eng.energy_forces()[1]
 
-    def bond_lengths(self, pos, cell):
+    def bond_lengths(self, pos, cell, tilt=0.0):
         from ..neighbors import minimum_image
 
-        v = minimum_image(pos[self.bonds[:, 1]] - pos[self.bonds[:, 0]], cell, self.g.pbc)
+        v = minimum_image(pos[self.bonds[:, 1]] - pos[self.bonds[:, 0]], cell, self.g.pbc, tilt)
         return np.hypot(v[:, 0], v[:, 1]), v
+
+    def tilt_at(self, gamma) -> float:
+        """Lees–Edwards tilt (Å) at shear ``gamma``: ``γ·Ly`` reduced into ``[−Lx/2, Lx/2]`` (same lattice)."""
+        from ..neighbors import reduce_tilt
+
+        return reduce_tilt(gamma * self.g.cell[1], self.g.cell[0])
 
     def _deform(self, pos, cell, eps_from, eps_to):
         """Affine (periodic) or grip-interpolated increment from strain ``eps_from`` to ``eps_to``."""
         a = self.axis
         pos, cell = pos.copy(), cell.copy()
+        if self.periodic_shear:
+            pos[:, 0] += (eps_to - eps_from) * pos[:, 1]
+            return pos, cell
         if self.grip_width is None:
             r = (1.0 + eps_to) / (1.0 + eps_from)
             pos[:, a] *= r
@@ -485,12 +534,13 @@ class _Run:
     def evaluate(self, eps_to):
         """Strain from the current state to ``eps_to``, minimise, measure (no state change)."""
         pos, cell = self._deform(self.pos, self.cell, self.eps, eps_to)
-        pos, res = self._minimize(pos, cell)
+        tilt = self.tilt_at(eps_to) if self.periodic_shear else 0.0
+        pos, res = self._minimize(pos, cell, tilt)
         if self.params.transverse == "relaxed":
             pos, cell, res = self._relax_transverse(pos, cell, res)
-        stress, sig_t, force = self._measure(pos, cell, res)
-        lengths, vecs = self.bond_lengths(pos, cell)
-        return dict(eps=eps_to, pos=pos, cell=cell, energy=res.energy, stress=stress, force=force,
+        stress, sig_t, force = self._measure(pos, cell, res, tilt)
+        lengths, vecs = self.bond_lengths(pos, cell, tilt)
+        return dict(eps=eps_to, pos=pos, cell=cell, tilt=tilt, energy=res.energy, stress=stress, force=force,
                     lengths=lengths, vecs=vecs, fmax=res.fmax)
 
     # ---------------------------------------------------------------- bookkeeping
@@ -519,37 +569,35 @@ class _Run:
             k = int(np.flatnonzero(over)[0])
             raise InputError(f"bond Si {self.bonds[k, 0]} – O {self.bonds[k, 1]} is already {lengths[k]:.2f} Å long "
                              "after minimisation: the sample starts broken")
-        self._record(dict(eps=0.0, pos=self.pos, cell=self.cell, energy=res.energy, stress=stress, force=force,
-                          lengths=lengths), new=np.zeros(0, int))
+        self._record(dict(eps=0.0, pos=self.pos, cell=self.cell, tilt=0.0, energy=res.energy, stress=stress,
+                          force=force, lengths=lengths), new=np.zeros(0, int))
 
     def _record(self, st, new):
         self.eps = float(st["eps"])
-        self.pos, self.cell = st["pos"], st["cell"]
+        self.pos, self.cell, self.tilt = st["pos"], st["cell"], float(st["tilt"])
         self.strains.append(self.eps)
         self.stresses.append(st["stress"])
         self.energies.append(st["energy"])
         if self.grip_width is not None:
             self.forces.append(st["force"])
             self.displacements.append(self.eps * self.L_free)
+        if self.periodic_shear:
+            self.tilts.append(self.tilt)
         for k in new:
             self._add_break(int(k), st)
         self.n_broken.append(int((st["lengths"] > self.params.break_length).sum()))
 
-    def _location(self, k, pos, cell, wrap=True):
-        from ..neighbors import minimum_image
+    def _location(self, k, pos, cell, tilt=0.0):
+        """Midpoint of bond ``k`` (tilted minimum image), wrapped into ``[0, Lx) × [0, Ly)`` on periodic axes."""
+        from ..neighbors import minimum_image, wrap
 
         si, o = self.bonds[k]
-        v = minimum_image(pos[o] - pos[si], cell, self.g.pbc)
-        m = pos[si] + 0.5 * v
-        if wrap:
-            for ax in range(2):
-                if self.g.pbc[ax]:
-                    m[ax] = m[ax] % cell[ax]
-        return m
+        v = minimum_image(pos[o] - pos[si], cell, self.g.pbc, tilt)
+        return wrap(pos[si] + 0.5 * v, cell, self.g.pbc, tilt)
 
     def _add_break(self, k, st):
         self.broken[k] = True
-        m_now = self._location(k, st["pos"], st["cell"])
+        m_now = self._location(k, st["pos"], st["cell"], st["tilt"])
         m_0 = self._location(k, self.pos_initial, np.asarray(self.g.cell))
         if self.frame.R is not None and not np.array_equal(self.frame.R, np.eye(2)):
             m_now, m_0 = self.frame.to_user(m_now), self.frame.to_user(m_0)
@@ -561,6 +609,7 @@ class _Run:
         if self.first_break_index is None:
             self.first_break_index = len(self.breaks) - 1
             self.break_positions = np.array(st["pos"])
+            self.break_tilt = float(st["tilt"])
             self.break_intact_max = float(st["lengths"][~(st["lengths"] > self.params.break_length)].max())
 
     def state_data(self):
@@ -571,8 +620,23 @@ class _Run:
         cell = np.array(self.glass0.cell if rotated else self.cell, float)
         cell.flags.writeable = False
         broken = () if self.bonds is None else tuple((int(a), int(b)) for a, b in self.bonds[self.broken])
+        vectors = self.cell_vectors(cell)
+        vectors.flags.writeable = False
         return {"strain": self.eps, "stress": self.stresses[-1], "n_broken": len(self.breaks), "broken": broken,
-                "positions": pos, "cell": cell, "state": len(self.strains) - 1}
+                "positions": pos, "cell": cell, "tilt": self.tilt, "cell_vectors": vectors,
+                "state": len(self.strains) - 1}
+
+    def cell_vectors(self, cell, tilt=None):
+        """Rows ``a``, ``b`` of the (tilted) periodic lattice in the input's frame: ``[[Lx, 0], [tilt, Ly]]`` for
+        shear along x, ``[[Lx, tilt], [0, Ly]]`` for shear along y (the x/y-exchanged computation)."""
+        tilt = self.tilt if tilt is None else tilt
+        v = np.diag(np.asarray(cell, float))
+        if self.periodic_shear:
+            if self.shear_axis == "x":
+                v[1, 0] = tilt
+            else:
+                v[0, 1] = tilt
+        return v
 
     # ---------------------------------------------------------------- checkpoint
     def checkpoint(self):
@@ -581,7 +645,8 @@ class _Run:
         from .._atomic import write_json, write_npz
 
         write_npz(self.run_dir / "checkpoint.npz", pos=self.pos, cell=self.cell, bonds=self.bonds,
-                  broken=self.broken, pos_initial=self.pos_initial,
+                  broken=self.broken, pos_initial=self.pos_initial, tilt=np.float64(self.tilt),
+                  tilts=np.array(self.tilts, float),
                   strains=np.array(self.strains), stresses=np.array(self.stresses),
                   energies=np.array(self.energies), n_broken=np.array(self.n_broken, int),
                   forces=np.array(self.forces, float), displacements=np.array(self.displacements, float))
@@ -608,6 +673,8 @@ class _Run:
             self.strains, self.stresses = z["strains"].tolist(), z["stresses"].tolist()
             self.energies, self.n_broken = z["energies"].tolist(), z["n_broken"].tolist()
             self.forces, self.displacements = z["forces"].tolist(), z["displacements"].tolist()
+            if "tilt" in z.files:
+                self.tilt, self.tilts = float(z["tilt"]), z["tilts"].tolist()
         self.eps = float(meta["eps"])
         self.refine_until = meta["refine_until"]
         self.first_event_done = meta["first_event_done"]
@@ -648,6 +715,8 @@ class _Run:
         }
         if self.grip_width is not None:
             info.update(free_length=self.L_free, width=self.width, n_grip_atoms=int(self.fixed.sum()))
+        if self.periodic_shear:
+            info.update(self.shear_info())
         if first is not None and hasattr(self, "break_intact_max"):
             info["longest_intact_bond_at_first_break"] = self.break_intact_max
         return FractureResult(
@@ -663,7 +732,22 @@ class _Run:
             strains=e, stresses=s, energies=np.array(self.energies), n_broken=np.array(self.n_broken, int),
             forces=np.array(self.forces, float), displacements=np.array(self.displacements, float),
             breaks=list(self.breaks), complete=bool(complete), params=self.params.to_dict(), info=info,
+            tilts=np.array(self.tilts, float),
         )
+
+    def shear_info(self) -> dict:
+        """Metadata of a periodic shear run: the boundary convention and the final lattice (input frame)."""
+        s, n = ("x", "y") if self.shear_axis == "x" else ("y", "x")
+        return {
+            "boundary": "lees-edwards",
+            "shear_plane": s + n,
+            "stress_component": "xy",
+            "strain_measure": f"engineering shear strain gamma ({s} += gamma * {n})",
+            "lees_edwards": (f"periodic images across the {n} boundary are shifted along {s} by tilt = gamma * L{n}, "
+                             f"reduced into [-L{s}/2, L{s}/2] (subtracting L{s} leaves the lattice unchanged); "
+                             "the cell edges are fixed; positions follow the affine shear and are minimised"),
+            "tilt": self.tilt, "cell_vectors": self.cell_vectors(self.glass0.cell).tolist(),
+        }
 
 
 def _grid(x, step):
@@ -677,7 +761,9 @@ def deform_steps(glass, params: AQSParams = AQSParams(), *, run_dir=None):
     ``state`` (its index on the curve, 0 = the relaxed input; an event announcing a refinement repeats the
     previous state), ``positions`` ((N, 2) Å, read-only, in the input's frame and atom order — rotated back when
     loading at an angle; unwrapped), ``cell`` ((2,) Å, the strained cell; the input's cell when rotated),
-    ``broken`` (tuple of ``(si, o)`` input indices of every bond broken so far) and ``n_broken``.
+    ``broken`` (tuple of ``(si, o)`` input indices of every bond broken so far) and ``n_broken``; ``tilt``
+    (Å, the Lees–Edwards tilt of periodic shear, 0 otherwise) and ``cell_vectors`` ((2, 2), rows ``a`` and ``b``
+    of the periodic lattice of that state: ``[[Lx, 0], [tilt, Ly]]`` for shear along x).
 
     With ``run_dir`` every finished step is checkpointed there; a run killed or cancelled resumes from the last
     finished step when called again with the same sample and parameters, and a finished run is read back. The
@@ -764,6 +850,10 @@ def _save_configs(run):
                   bonds=run.bonds, broken=run.broken)
     if run.break_positions is not None:
         arrays["first_break_positions"] = run.break_positions
+    if run.periodic_shear:
+        arrays["final_tilt"] = np.float64(run.tilt)
+        if run.break_positions is not None:
+            arrays["first_break_tilt"] = np.float64(run.break_tilt)
     write_npz(run.run_dir / "configs.npz", **arrays)
 
 
