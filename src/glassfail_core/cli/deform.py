@@ -1,4 +1,8 @@
-"""``glassfail deform IN -o RUN_DIR``: athermal quasistatic tension (or shear) to the first break or to failure."""
+"""``glassfail deform IN -o RUN_DIR``: athermal quasistatic tension or shear to the first break or to failure.
+
+``--mode shear`` on a sample periodic along x and y (no ``--grips``) is periodic simple shear with a Lees–Edwards
+tilted cell (see :mod:`glassfail_core.physics.aqs`); on a non-periodic sample, or with ``--grips``, one grip is
+moved sideways."""
 
 from __future__ import annotations
 
@@ -14,11 +18,14 @@ from .energy import platform_option
 @structure_argument()
 @click.option("-o", "--out", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Run folder (result.json, curves.npz, configs.npz, checkpoint); an unfinished run there resumes.")
-@click.option("--axis", type=click.Choice(["x", "y"]), default="x", show_default=True, help="Loading axis.")
+@click.option("--axis", type=click.Choice(["x", "y"]), default="x", show_default=True,
+              help="Loading axis (grip shear: the axis joining the grips; periodic shear: the shear direction, "
+                   "x meaning x += γ·y).")
 @click.option("--until", type=click.Choice(["first", "complete"]), default="first", show_default=True,
               help="Stop at the first broken Si–O bond, or strain on until the sample separates.")
 @click.option("--mode", type=click.Choice(["tension", "shear"]), default="tension", show_default=True,
-              help="Uniaxial tension, or simple shear (with grips).")
+              help="Uniaxial tension, or simple shear: periodic input → Lees–Edwards tilted cell (strain γ, "
+                   "stress σ_xy, NumPy engine); non-periodic input or --grips → grips moved sideways.")
 @click.option("--angle", type=float, default=0.0, show_default=True,
               help="Loading direction in degrees from the axis (non-periodic samples; 0/90 for periodic ones).")
 @click.option("--grips", type=float, default=None,
@@ -55,6 +62,13 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--platform")
     glass = load_structure(structure, cell=parse_cell(cell))
+    periodic_shear = mode == "shear" and grips is None and all(glass.pbc)
+    if periodic_shear and name != "NumPy":
+        if platform is not None and str(platform).lower() != "auto":
+            from ..physics.openmm_backend import TILT_UNSUPPORTED
+
+            raise click.BadParameter(TILT_UNSUPPORTED, param_hint="--platform")
+        name = "NumPy"
     reason = needs_preparation(glass, model=model) if prepare is None else ("asked (--prepare)" if prepare else None)
     prep = None
     if reason is not None:
@@ -81,11 +95,19 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
                       f"max {res.max_stress:.5f} eV/Å² at {res.max_stress_strain:.4f}; "
                       f"{len(res.breaks)} bond(s) broken" + (f"; separated at {res.separation_strain:.4f}"
                                                               if res.separated else ""))
+    if res.info.get("boundary") == "lees-edwards":
+        v = res.info["cell_vectors"]
+        console.print(f"periodic shear {res.info['shear_plane']} (Lees–Edwards): strain = shear γ, stress = σ_xy; "
+                      f"final tilt {res.info['tilt']:.3f} Å, cell vectors a = {_vec(v[0])}, b = {_vec(v[1])} Å")
     console.print(f"results in {run_dir}/ (result.json, curves.npz, configs.npz); "
                   f"{res.info['n_minimisations']} minimisations, {res.info['wall_s']:.1f} s on {res.info['platform']}")
 
 
 PREPARED, PREPARE_REPORT = "prepared.extxyz", "prepare.json"
+
+
+def _vec(v):
+    return f"({v[0]:.3f}, {v[1]:.3f})"
 
 
 def _prepare(glass, run_dir, reason, *, model, platform, threads, quiet):

@@ -281,10 +281,11 @@ class FractureResult:
         return cls(**kw, **arrays)
 
     def summary(self) -> str:
+        word = "shear strain" if self.info.get("boundary") == "lees-edwards" else "strain"
         if self.rupture_strain is None:
-            return f"no Si–O bond broke up to strain {self.strains[-1] if len(self.strains) else 0:.4f}"
+            return f"no Si–O bond broke up to {word} {self.strains[-1] if len(self.strains) else 0:.4f}"
         x, y = self.location
-        return (f"first break at strain {self.rupture_strain:.4f}: Si {self.broken_bond[0]} – O {self.broken_bond[1]} "
+        return (f"first break at {word} {self.rupture_strain:.4f}: Si {self.broken_bond[0]} – O {self.broken_bond[1]} "
                 f"at ({x:.2f}, {y:.2f}) Å")
 
 
