@@ -381,13 +381,34 @@ def micrograph_from_layer(layer, *, pixel_size: Optional[float] = None):
 
 
 # ---------------------------------------------------------------------------------------------------- deformation
-def _display_frame(glass: Glass, positions, cell):
-    """Positions of one frame as drawn: wrapped into that frame's cell along the glass's periodic axes."""
+def _frame_lattice(frame) -> np.ndarray:
+    """Rows ``a``, ``b`` of a frame's periodic lattice: ``cell_vectors`` (tilted by periodic shear) or the cell."""
+    v = frame.get("cell_vectors")
+    return np.diag(np.asarray(frame["cell"], float)) if v is None else np.asarray(v, float)
+
+
+def _display_frame(glass: Glass, positions, cell, vectors=None):
+    """Positions of one frame as drawn: wrapped into that frame's cell along the glass's periodic axes (into the
+    parallelogram of ``vectors`` when the lattice is tilted)."""
     p = np.array(positions, float)
+    if vectors is not None and (vectors[0, 1] or vectors[1, 0]):
+        frac = np.mod(p @ np.linalg.inv(vectors), 1.0)  # tilted only when periodic along both axes
+        return frac @ vectors
     for ax in range(2):
         if glass.pbc[ax]:
             p[:, ax] = np.mod(p[:, ax], cell[ax])
     return p
+
+
+def _bond_vectors(glass: Glass, d, cell, vectors):
+    """Minimum-image bond vectors ``d`` (short against the cell) in a frame's (possibly tilted) lattice."""
+    from glassfail_core.neighbors import minimum_image
+
+    if vectors[0, 1] or vectors[1, 0]:
+        inv = np.linalg.inv(vectors)
+        frac = d @ inv
+        return (frac - np.round(frac)) @ vectors
+    return minimum_image(d, cell, glass.pbc)
 
 
 def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, result=None) -> list:
@@ -400,22 +421,22 @@ def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, 
     * ``<name> first break`` — a marker at the first broken bond's midpoint (when one broke), with its strain.
 
     ``frames`` holds dicts with ``strain``, ``positions`` (N, 2) Å, ``cell`` (2,) Å and ``broken`` (K, 2) int
-    ``[si, o]`` pairs broken so far.
+    ``[si, o]`` pairs broken so far; optionally ``cell_vectors`` (2, 2) Å, the lattice of a periodic shear frame
+    (tilted: atoms are wrapped into, and the cell drawn as, that parallelogram).
     """
-    from glassfail_core.neighbors import minimum_image
-
     n, t = len(glass), len(frames)
     pts = np.zeros((t * n, 3))
     strains = np.array([f["strain"] for f in frames], float)
     vecs = []
     for k, f in enumerate(frames):
-        p = _display_frame(glass, f["positions"], f["cell"])
+        lat = _frame_lattice(f)
+        p = _display_frame(glass, f["positions"], f["cell"], lat)
         pts[k * n:(k + 1) * n, 0] = k
         pts[k * n:(k + 1) * n, 1:] = to_napari(p)
         broken = np.asarray(f.get("broken", np.zeros((0, 2), int)), int).reshape(-1, 2)
         if len(broken):
-            d = minimum_image(np.asarray(f["positions"])[broken[:, 1]] - np.asarray(f["positions"])[broken[:, 0]],
-                              np.asarray(f["cell"]), glass.pbc)
+            pos = np.asarray(f["positions"])
+            d = _bond_vectors(glass, pos[broken[:, 1]] - pos[broken[:, 0]], np.asarray(f["cell"]), lat)
             v = np.zeros((len(broken), 2, 3))
             v[:, 0, 0] = k
             v[:, 0, 1:] = to_napari(p[broken[:, 0]])
@@ -430,8 +451,11 @@ def trajectory_layer_data(glass: Glass, frames: list, *, name: str, group: str, 
         features={"species": species, "atom": np.tile(np.arange(n), t), "strain": np.repeat(strains, n)},
         axis_labels=("frame", "y", "x"), units=("dimensionless", *UNITS), metadata=meta,
     ), "points")]
-    cells = [np.array([[k, 0.0, 0.0], [k, 0.0, f["cell"][0]], [k, f["cell"][1], f["cell"][0]],
-                       [k, f["cell"][1], 0.0]]) for k, f in enumerate(frames)]
+    cells = []
+    for k, f in enumerate(frames):
+        a, b = _frame_lattice(f)
+        corners = np.array([[0.0, 0.0], a, a + b, b])  # (x, y); a parallelogram when tilted
+        cells.append(np.column_stack([np.full(4, float(k)), corners[:, 1], corners[:, 0]]))
     out.insert(0, (cells, dict(
         name=f"{name} cell (strained)", shape_type="polygon", face_color="transparent", edge_color="cyan",
         edge_width=0.3, axis_labels=("frame", "y", "x"), units=("dimensionless", *UNITS),

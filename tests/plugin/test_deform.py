@@ -133,3 +133,22 @@ def test_deform_small_cell_error_is_one_line(make_napari_viewer, wait_for_worker
     w.start()
     wait_for_worker(w)
     assert len(shown) == 1 and "twice the model cutoff" in str(shown[0]) and "\n" not in str(shown[0])
+
+
+def test_deform_periodic_shear(tiny, wait_for_worker, by_role):
+    """Shear mode on a periodic crystal: Lees–Edwards shear in the core; frames carry the tilted lattice and the
+    strained cell is drawn as that parallelogram."""
+    viewer, glass = tiny
+    w = _widget(viewer)
+    w.mode.value, w.max_strain.value, w.platform.value = "shear", 0.03, "auto"
+    w.start()
+    wait_for_worker(w)
+    res = w.result
+    assert res is not None and res.info["boundary"] == "lees-edwards" and res.info["platform"] == "NumPy"
+    last = w.frames[-1]
+    assert last["tilt"] == pytest.approx(0.03 * glass.cell[1])
+    cell_layer = by_role(w.result_layers)["strained_cell"]
+    corners = cell_layer.data[-1][:, 1:]  # (y, x) of 0, a, a + b, b
+    np.testing.assert_allclose(corners[3], [glass.cell[1], last["tilt"]])
+    traj = by_role(w.result_layers)["trajectory"]
+    assert traj.data.shape == (len(w.frames) * len(glass), 3)

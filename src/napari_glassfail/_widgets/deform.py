@@ -49,11 +49,13 @@ def deform_job(glass, params, *, prepare=None, run_dir=None):
 
 
 def frame_from_event(event: Progress):
-    """A trajectory frame (dict: ``strain``, ``positions``, ``cell``, ``broken``) from a deform event, or None."""
+    """A trajectory frame (dict: ``strain``, ``positions``, ``cell``, ``cell_vectors``, ``tilt``, ``broken``) from a
+    deform event, or None (``cell_vectors`` is the tilted lattice of periodic shear)."""
     d = event.data
     if event.stage != "deform" or "positions" not in d:
         return None
     return {"strain": float(d["strain"]), "positions": d["positions"], "cell": d["cell"],
+            "cell_vectors": d.get("cell_vectors"), "tilt": float(d.get("tilt", 0.0)),
             "broken": np.asarray(d["broken"], dtype=np.int64).reshape(-1, 2), "state": int(d["state"])}
 
 
@@ -66,7 +68,9 @@ class DeformWidget(JobWidget):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer  # the layer choices below are evaluated at construction
         self.structure = ComboBox(label="structure", choices=self._structure_choices, nullable=False)
-        self.mode = ComboBox(label="mode", choices=["tension", "shear"], value="tension")
+        self.mode = ComboBox(label="mode", choices=["tension", "shear"], value="tension",
+                             tooltip="shear: a periodic sample is sheared in a Lees–Edwards tilted cell (x += γ·y "
+                                     "for axis x; NumPy engine), a non-periodic one by moving a grip sideways")
         self.axis = ComboBox(label="axis", choices=["x", "y"], value="x")
         self.angle = FloatSpinBox(label="angle (°)", min=-180.0, max=180.0, step=5.0, value=0.0,
                                   tooltip="loading direction from x; any angle on non-periodic samples")
