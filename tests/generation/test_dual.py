@@ -5,7 +5,8 @@ import pytest
 
 from glassfail_core.errors import InputError
 from glassfail_core.generation.dual import DualLattice, aboav_weaire_fit
-from glassfail_core.generation.montecarlo import Objective, energy, run_chunk, run_chunk_naive
+from glassfail_core.generation.montecarlo import (Objective, apothems, energy, geometric_delta, local_spring_energy,
+                                                  run_chunk, run_chunk_naive)
 from glassfail_core.generation.targets import target_distribution
 
 
@@ -69,21 +70,48 @@ def test_smoothing_never_folds_the_lattice(rng):
         assert lat.is_embedded()
 
 
-def test_fast_and_naive_switching_agree():
+@pytest.mark.parametrize("w_e", [0.0, 1.0])
+def test_fast_and_naive_switching_agree(w_e):
     sizes, p = target_distribution(1.0, 10)
     states = []
     for runner in (run_chunk, run_chunk_naive):
         lat = DualLattice(6, 6)
         lat.reset_statistics(10)
-        obj = Objective(lat.n_nodes, p, sizes, 1.0, 0.3)
+        obj = Objective(lat.n_nodes, p, sizes, 1.0, 0.3, w_e=w_e, si_si=lat.si_si)
         r = np.random.default_rng(3)
+        accepted = 0
         for _ in range(5):
             m = lat.n_edges
-            runner(lat, obj, r.integers(0, m, m).tolist(), r.random(m).tolist(), 0.5)
+            accepted += runner(lat, obj, r.integers(0, m, m).tolist(), r.random(m).tolist(), 0.5,
+                               uniforms2=r.random(m).tolist())
+            lat.smooth(3)
         lat.check()
-        states.append((lat.degrees().tolist(), lat.Q2, lat.C, energy(lat, obj)))
-    assert states[0][:3] == states[1][:3]
+        states.append((lat.degrees().tolist(), lat.Q2, lat.C, energy(lat, obj), accepted))
+    assert accepted > 5
+    assert states[0][:3] == states[1][:3] and states[0][4] == states[1][4]
     assert states[0][3] == pytest.approx(states[1][3])
+
+
+def test_local_spring_energy_of_the_crystal_and_of_a_switch():
+    lat = DualLattice(6, 6)
+    apo = apothems(lat.si_si, 10)
+    # hexagonal rings √3·si_si apart are exactly at rest: apothem(6) = √3/2 · si_si
+    adj = {v: [(w, *lat.off[v][w]) for w in lat.nbr[v]] for v in (0, 7)}
+    ap = {w: apo[6] for w in range(lat.n_nodes)}
+    assert local_spring_energy(lat.px, lat.py, lat.Lx, lat.Ly, adj, ap) == pytest.approx(0.0, abs=1e-20)
+    # a Stone–Wales switch in the crystal costs elastic energy; the reverse switch of that defect releases it
+    a, b, c, d = lat.flip_candidate(0)
+    sca, sad = lat.off[c][a], lat.off[a][d]
+    de = geometric_delta(lat.nbr, lat.off, lat.px, lat.py, lat.Lx, lat.Ly, apo, a, b, c, d,
+                         (sca[0] + sad[0], sca[1] + sad[1]))
+    assert de > 0.1
+    assert lat.flip(0)
+    a2, b2, c2, d2 = lat.flip_candidate(0)
+    assert {a2, b2} == {c, d} and {c2, d2} == {a, b}
+    sca, sad = lat.off[c2][a2], lat.off[a2][d2]
+    back = geometric_delta(lat.nbr, lat.off, lat.px, lat.py, lat.Lx, lat.Ly, apo, a2, b2, c2, d2,
+                           (sca[0] + sad[0], sca[1] + sad[1]))
+    assert back < -0.1
 
 
 @pytest.mark.parametrize("rings", [(3, 4), (4, 5), (2, 2)])

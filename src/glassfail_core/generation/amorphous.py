@@ -12,18 +12,17 @@ Pipeline of :func:`generate_steps`:
    (:func:`glassfail_core.physics.relax_steps`); every Si must keep 3 and every O 2 bonds (the built topology
    exactly), otherwise the sample is rejected and the next attempt starts from a new random stream.
 
-Relaxation with the physics engine — what was measured (16 × 18 rings, NumPy engine, seed 7 unless stated):
-
-* The ring lattice's natural cell is not the starting cell: after switching, the spring energy of the lattice is
-  lowest at −7.7 % x / +5.1 % y (s² = 0.6, seed 7), −2.2 % / +0.4 % (seed 8), +7.2 % / −10.8 % (seed 9); the
-  physics engine's zero-stress cell agrees (80.2 × 86.6 Å from 84.5 × 82.4 Å for seed 7). Dislocation pairs made
-  by the switches glide around the torus. ``natural_cell=True`` starts the network in that cell (off by default, see below).
-* That is not enough: even at s² = 0.2 a position-only relaxation in the natural cell breaks 11–14 Si–O bonds,
-  and a relaxation restrained to the built topology (flat-bottom springs on bonds > 1.8 Å and on non-bonded Si–O
-  pairs < 2.6 Å, cell relaxed at the same time) ends with 1 (s² = 0.2) and 38 (s² = 0.6) restrained bonds
-  stretched beyond 1.8 Å, almost all in 7- and 8-rings next to 6- and 7-rings: this model has no local minimum
-  with these topologies. An isolated Stone–Wales defect does survive (``stone_wales(8, 8)`` relaxes intact).
-  So ``relax=True`` still rejects samples at these variances (open problem; see the project notes).
+Why the Monte Carlo has a geometric stage (``w_e``): with the topological objective alone, the switched networks
+were topologically fine but mechanically frustrated — dislocation pairs made by the switches glide apart at no cost,
+leaving the ring lattice strained by up to ~10 % per axis and locally much more. The physics engine then broke Si–O
+bonds in relaxation even at s² = 0.2 (6 bonds lost for 16 × 18 rings, seed 7; 11–14 at fixed cell), although the
+overall stress was compressive; neither the natural cell nor a topology-restrained relaxation cured it. Adding the
+local elastic energy of the ring lattice to the acceptance (a delayed-acceptance Metropolis stage, see
+:mod:`.montecarlo`) keeps every switch mechanically reasonable, as in the WWW and Morley–Wilson methods, at the
+cost of ~2× the switching time. Measured (16 × 18 rings, relaxed with ``shrink`` 0.98 and the cell free, seeds
+1–3): with ``w_e = 1`` every Si–O bond survived at s² = 0.2, 0.6 and 1.0 (9 samples out of 9), and 2 of 3 samples
+at s² = 1.2 (the third lost 2 bonds and is rejected, the next attempt is used); with ``w_e = 0`` seed 7 lost bonds at
+every variance. ``w_e = 2`` works as well but stiffens the statistics (α drifts to 0.36–0.47 at s² = 0.2).
 
 Everything random comes from one ``numpy.random.Generator`` seeded with ``(seed, attempt)``: the same arguments
 and seed give the same file.
@@ -49,7 +48,7 @@ from .targets import MIN_RING, check_targets, target_distribution
 __all__ = ["GenerationParams", "generate_steps", "generate_glass", "GENERATOR_VERSION", "parse_rings"]
 
 #: Bumped whenever the same seed and parameters would give a different structure.
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,9 @@ class GenerationParams:
     w_p, w_s, w_a, w_g : float
         Weights of the objective: distribution, variance, α, and local topological charge
         (``Σ_i (q_i + Σ_{j~i} q_j)²``, which keeps 5- and 7-rings from gathering into strained clusters).
+    w_e : float
+        Weight (1/Å²) of the local elastic energy of the ring lattice in the second, geometric acceptance stage
+        (0 switches it off: the topological objective alone, generator 1.0's behaviour).
     variance_tolerance, alpha_tolerance : float
         Required |achieved − target| for s² (an error when missed) and the aim for α (recorded, soft).
     natural_cell : bool
@@ -106,10 +108,11 @@ class GenerationParams:
     t_end: float = 0.01
     quench_sweeps: int = 50
     smooth_iterations: int = 5
-    w_p: float = 1.0
+    w_p: float = 3.0
     w_s: float = 20.0
     w_a: float = 10.0
     w_g: float = 0.3
+    w_e: float = 1.0
     variance_tolerance: float = 0.05
     alpha_tolerance: float = 0.05
     natural_cell: bool = False
@@ -133,7 +136,7 @@ class GenerationParams:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise InputError(f"{name} must be a positive number, got {v!r}")
-        for name in ("w_p", "w_s", "w_a", "w_g"):
+        for name in ("w_p", "w_s", "w_a", "w_g", "w_e"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise InputError(f"{name} must be a number ≥ 0, got {v!r}")
@@ -189,7 +192,7 @@ def _switching(lat: DualLattice, p: GenerationParams, rng, attempt: int):
     nx, ny = p.rings
     sizes, target_p = target_distribution(p.variance, p.max_ring)
     obj = Objective(lat.n_nodes, target_p, sizes, p.variance, p.alpha, w_p=p.w_p, w_s=p.w_s, w_a=p.w_a,
-                    w_g=p.w_g)
+                    w_g=p.w_g, w_e=p.w_e, si_si=p.si_si)
     total = p.sweeps + p.quench_sweeps
     accepted = attempted = 0
     m = lat.n_edges
@@ -210,7 +213,8 @@ def _switching(lat: DualLattice, p: GenerationParams, rng, attempt: int):
                 break
         picks = rng.integers(0, m, m).tolist()
         unif = rng.random(m).tolist()
-        accepted += run_chunk(lat, obj, picks, unif, T, min_ring=MIN_RING)
+        unif2 = rng.random(m).tolist() if p.w_e else None
+        accepted += run_chunk(lat, obj, picks, unif, T, min_ring=MIN_RING, uniforms2=unif2)
         attempted += m
         if p.smooth_iterations:
             lat.smooth(p.smooth_iterations)

@@ -7,7 +7,17 @@ Objective (extensive, so one temperature schedule serves every size)::
 with ``N_n`` the number of rings of size ``n``, ``p̂`` the target distribution (mean 6, variance ``ŝ²``), ``s²`` the
 variance and ``α`` the Aboav–Weaire parameter. A switch changes four ring sizes, so ``ΔE`` needs O(1) work for the
 distribution and variance terms and O(ring size) for α (see :mod:`.dual`): the cost of a sweep is linear in the
-number of rings. :func:`run_chunk` is the hot loop (plain Python on lists: a few µs per attempt);
+number of rings.
+
+A second, geometric acceptance stage (``w_e > 0``): a switch that passes the objective's Metropolis test is then
+accepted with probability ``min(1, exp(−w_e·ΔE_geo / T))``, where ``ΔE_geo`` is the change of the ring lattice's
+spring energy around the four rings involved (:func:`geometric_delta`: rest length of a dual edge = sum of the two
+rings' apothems; the four rings relaxed with their neighbours held, before and after the switch). This
+delayed-acceptance Metropolis samples ``exp(−(E + w_e·E_geo)/T)`` exactly as a single test would, but the geometry
+is only computed for the few switches that pass the cheap first test. It keeps the network mechanically sound: the
+physics engine can then relax it without breaking bonds (see :mod:`.amorphous`).
+
+:func:`run_chunk` is the hot loop (plain Python on lists: a few µs per attempt);
 :func:`run_chunk_naive` is the recompute-everything reference used by the benchmark and the tests.
 """
 
@@ -25,8 +35,11 @@ __all__ = ["Objective", "run_chunk", "run_chunk_naive", "energy"]
 class Objective:
     """Targets and weights of the bond-switching objective (see the module docstring)."""
 
-    def __init__(self, n_nodes, target_p, sizes, variance, alpha, *, w_p=1.0, w_s=20.0, w_a=1.0, w_g=0.1):
+    def __init__(self, n_nodes, target_p, sizes, variance, alpha, *, w_p=1.0, w_s=20.0, w_a=1.0, w_g=0.1,
+                 w_e=0.0, si_si=3.05):
         self.n = int(n_nodes)
+        self.w_e = float(w_e)
+        self.si_si = float(si_si)
         self.w_g = float(w_g)
         self.variance = float(variance)
         self.alpha = float(alpha)
@@ -55,7 +68,7 @@ def _energy_terms(r2, Q2, C, G, obj):
 
 
 def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: float, *, min_ring: int = 4,
-              eps: float = 0.05) -> int:
+              eps: float = 0.05, uniforms2=None) -> int:
     """Attempt one switch per entry of ``picks`` (edge ids) with Metropolis acceptance; return accepted count.
 
     ``uniforms`` are the random numbers in [0, 1) for acceptance. Temperature 0 accepts only ``ΔE ≤ 0``.
@@ -76,7 +89,11 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
     e_a = (2.0 * C + at * Q2) ** 2
     accepted = 0
     exp = math.exp
-    for e, u in zip(picks, uniforms):
+    w_e = obj.w_e
+    if w_e and uniforms2 is None:
+        raise ValueError("the geometric stage (w_e > 0) needs uniforms2")
+    apo = apothems(obj.si_si, max_ring)
+    for i_pick, (e, u) in enumerate(zip(picks, uniforms)):
         a = ea[e]
         b = eb[e]
         na = nbr[a]
@@ -150,6 +167,14 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
         dx, dy = px[d] + s[0] * Lx - xa, py[d] + s[1] * Ly - ya
         if not _crosses(bx, by, cx, cy, dx, dy, eps):
             continue
+        if w_e:
+            # --- second (delayed-acceptance) stage: the local elastic energy of the ring lattice
+            sca = offc[a]
+            sad = oa[d]
+            scd = (sca[0] + sad[0], sca[1] + sad[1])
+            dEg = w_e * geometric_delta(nbr, off, px, py, Lx, Ly, apo, a, b, c, d, scd)
+            if dEg > 0.0 and (T <= 0.0 or uniforms2[i_pick] >= exp(-dEg / T)):
+                continue
         # --- accept: rotation system, shifts, statistics
         sca = offc[a]
         sad = oa[d]
@@ -190,8 +215,78 @@ def run_chunk(lat: DualLattice, obj: Objective, picks, uniforms, temperature: fl
     return accepted
 
 
+def apothems(si_si: float, max_ring: int) -> list:
+    """``apo[n]``: apothem of a regular ``n``-gon with side ``si_si`` (the rest half-length of a dual edge)."""
+    return [0.0, 0.0, 0.0] + [si_si / (2.0 * math.tan(math.pi / k)) for k in range(3, max_ring + 3)]
+
+
+def geometric_delta(nbr, off, px, py, Lx, Ly, apo, a, b, c, d, scd) -> float:
+    """Change of the local spring energy of the ring lattice (:func:`local_spring_energy` of the four rings
+    ``a, b, c, d``, each topology relaxed the same way) under the switch ``(a, b) → (c, d)``; ``scd`` is the image
+    shift of ``d`` seen from ``c`` after the switch."""
+    quad = (a, b, c, d)
+    old = {v: [(w, *off[v][w]) for w in nbr[v]] for v in quad}
+    ap_old = {w: apo[len(nbr[w])] for v in quad for w in nbr[v]}
+    for v in quad:
+        ap_old[v] = apo[len(nbr[v])]
+    new = {v: list(x) for v, x in old.items()}
+    new[a] = [x for x in old[a] if x[0] != b]
+    new[b] = [x for x in old[b] if x[0] != a]
+    new[c].append((d, scd[0], scd[1]))
+    new[d].append((c, -scd[0], -scd[1]))
+    ap_new = dict(ap_old)
+    for v, dv in ((a, -1), (b, -1), (c, 1), (d, 1)):
+        ap_new[v] = apo[len(nbr[v]) + dv]
+    return local_spring_energy(px, py, Lx, Ly, new, ap_new) - local_spring_energy(px, py, Lx, Ly, old, ap_old)
+
+
+def local_spring_energy(px, py, Lx, Ly, adj, ap, iters: int = 8) -> float:
+    """Spring energy of the ring lattice around a few nodes after relaxing them with their neighbours held.
+
+    ``adj = {v: [(w, sx, sy), ...]}`` lists the moving nodes with their neighbours and image shifts in the
+    topology considered; ``ap = {node: apothem}`` the rest half-lengths (a dual edge's rest length is the sum of
+    the apothems of its two rings, as in :meth:`.DualLattice.smooth`). The moving nodes take ``iters`` spring
+    fixed-point (Gauss–Seidel) steps; the energy ``½ Σ (r − ℓ)²`` runs over every edge touching a moving node.
+    """
+    pos = {v: (px[v], py[v]) for v in adj}
+    sqrt = math.sqrt
+    for _ in range(iters):
+        for v, lst in adj.items():
+            xv, yv = pos[v]
+            av = ap[v]
+            tx = ty = 0.0
+            for w, sx, sy in lst:
+                if w in pos:
+                    xw, yw = pos[w]
+                else:
+                    xw, yw = px[w], py[w]
+                xw += sx * Lx
+                yw += sy * Ly
+                dx, dy = xv - xw, yv - yw
+                f = (av + ap[w]) / sqrt(dx * dx + dy * dy)
+                tx += xw + f * dx
+                ty += yw + f * dy
+            k = len(lst)
+            pos[v] = (tx / k, ty / k)
+    e = 0.0
+    for v, lst in adj.items():
+        xv, yv = pos[v]
+        av = ap[v]
+        for w, sx, sy in lst:
+            if w in pos:
+                if w < v:
+                    continue
+                xw, yw = pos[w]
+            else:
+                xw, yw = px[w], py[w]
+            dx, dy = xv - xw - sx * Lx, yv - yw - sy * Ly
+            ext = sqrt(dx * dx + dy * dy) - av - ap[w]
+            e += 0.5 * ext * ext
+    return e
+
+
 def run_chunk_naive(lat: DualLattice, obj: Objective, picks, uniforms, temperature: float, *,
-                    min_ring: int = 4, eps: float = 0.05) -> int:
+                    min_ring: int = 4, eps: float = 0.05, uniforms2=None) -> int:
     """Same moves and acceptance as :func:`run_chunk`, but every attempt recomputes all statistics from scratch
     (degrees, histogram, variance, and α from the full edge list): O(N) per attempt. A reference for the
     benchmark and for tests; it produces the same sequence of states as :func:`run_chunk`."""
@@ -208,8 +303,9 @@ def run_chunk_naive(lat: DualLattice, obj: Objective, picks, uniforms, temperatu
         return _energy_terms(float((r * r).sum()), int((q * q).sum()), int((q[ea] * q[eb]).sum()),
                              float((m * m).sum()), obj)
 
+    apo = apothems(obj.si_si, lat.max_ring)
     e_old = full_energy()
-    for e, u in zip(picks, uniforms):
+    for i_pick, (e, u) in enumerate(zip(picks, uniforms)):
         cand = lat.flip_candidate(e)
         if cand is None:
             continue
@@ -219,11 +315,19 @@ def run_chunk_naive(lat: DualLattice, obj: Objective, picks, uniforms, temperatu
             continue
         if not lat._convex(a, b, c, d, eps):
             continue
+        dEg = 0.0
+        if obj.w_e:
+            sca, sad = lat.off[c][a], lat.off[a][d]
+            dEg = obj.w_e * geometric_delta(lat.nbr, lat.off, lat.px, lat.py, lat.Lx, lat.Ly, apo, a, b, c, d,
+                                            (sca[0] + sad[0], sca[1] + sad[1]))
         state = _save(lat, e, a, b, c, d)
         lat._apply(e, a, b, c, d)
         e_new = full_energy()
         dE = e_new - e_old
         if dE > 1e-12 * max(1.0, abs(e_old)) and (T <= 0.0 or u >= math.exp(-dE / T)):
+            _restore(lat, e, state)
+            continue
+        if dEg > 0.0 and (T <= 0.0 or uniforms2[i_pick] >= math.exp(-dEg / T)):
             _restore(lat, e, state)
             continue
         e_old = e_new
