@@ -39,8 +39,9 @@ tilted minimum image. The stress is ``σ_xy = (1/A) dE/dγ`` from the virial. Th
 ``(Lx, Ly)``; the tilt is state of the run, recorded with every point (``FractureResult.tilts``, the ``tilt`` and
 ``cell_vectors`` of every progress event, ``configs.npz``), so any frame can be rebuilt. ``axis="y"`` (or angle
 90°) shears along y instead (``y += γ·x``, images across the x boundary shifted along y), computed on the sample
-with x and y exchanged. Tilted cells run on the NumPy engine only (see
-:mod:`~glassfail_core.physics.openmm_backend`).
+with x and y exchanged (``configs.npz`` then holds that exchanged working frame, as it holds the rotated frame of
+a non-periodic sample loaded at an angle; events and locations are in the input's frame). Tilted cells run on the
+NumPy engine only (see :mod:`~glassfail_core.physics.openmm_backend`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Choosing an engine: the NumPy double-precision engine or an OpenMM platform, behind one interface.
 
-Every engine offers ``set_state(positions, cell)``, ``energy_forces()``, ``minimize(fmax, ...)`` (returning a
-:class:`~glassfail_core.physics.minimize.MinimizeResult`), ``positions()`` and ``cell``.
+Every engine offers ``set_state(positions, cell, tilt=None)``, ``energy_forces()``, ``minimize(fmax, ...)``
+(returning a :class:`~glassfail_core.physics.minimize.MinimizeResult`), ``positions()`` and ``cell``. A nonzero
+Lees–Edwards ``tilt`` (periodic simple shear) is supported by the NumPy engine only; OpenMM engines refuse it.
 
 Which platform serves which purpose (measured on a 1,440-atom network, one CPU core, OpenMM 8.6.1):
 
