@@ -1,8 +1,7 @@
 """Benchmark: atom detection on rendered micrographs of known structures, next to trackpy on the same images.
 
 Ground truth: the shipped amorphous glasses ``sample_data/glass_s2_{0.2,0.6,1.0}.extxyz`` (16 × 18 rings, 576 Si,
-864 O; unrelaxed, so bonds span 1.45–1.94 Å and bent Si–O–Si bridges put O up to ~1 Å off the Si–Si
-midpoints), and for comparison a crystal row: a periodic honeycomb with Stone–Wales defects (5- and 7-rings;
+864 O; relaxed by the model, positions and cell), and for comparison a crystal row: a periodic honeycomb with Stone–Wales defects (5- and 7-rings;
 ``tests/rings/networks.py``) with every atom moved by N(0, 0.05 Å). Images: both styles (``spots``: the reference
 recipe; ``tem``: the contrast-transfer model), pixel sizes 0.1–0.4 Å/px, several doses (dose multiplies all counts
 before Poisson noise: lower = noisier; the ``tem`` dose unit is 10⁴ e⁻/Å²). A periodic cell is rendered over at
