@@ -173,3 +173,59 @@ def test_dm3_micrograph_opens_with_scale_in_angstrom(make_napari_viewer, tmp_pat
     assert str(layer.units[0]) == "angstrom"
     # Pixel centres: pixel (0, 0) covers [0, 0.25) Å, so its centre is at 0.125 Å.
     np.testing.assert_allclose(layer.data_to_world([0, 0]), [0.125, 0.125])
+
+
+def _drop(viewer, path):
+    """Drop one file on the canvas as a file manager would: a real QDropEvent with a file URL."""
+    from qtpy.QtCore import QMimeData, QPointF, Qt, QUrl
+    from qtpy.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    viewer.window._qt_viewer.dropEvent(event)
+
+
+@pytest.mark.parametrize("kind", ["extxyz", "lammps-data", "lammps-dump", "dm3", "tif"])
+def test_drag_and_drop(make_napari_viewer, small_glass, tmp_path, by_role, monkeypatch, kind):
+    """Dropped files open without a reader-choice dialog: structures as Si/O/rings/cell layers from this plugin,
+    microscope files as an Image in Å, tif with napari's own reader (this plugin does not claim it)."""
+    import napari._qt.qt_viewer as qt_viewer
+
+    def no_dialog(*args, **kwargs):  # napari falls back to this when readers compete or a reader fails
+        raise AssertionError(f"reader dialog would open for {args[0]}")
+
+    monkeypatch.setattr(qt_viewer, "handle_gui_reading", no_dialog)
+    viewer = make_napari_viewer()
+    if kind in ("extxyz", "lammps-data"):
+        path = tmp_path / ("g.extxyz" if kind == "extxyz" else "g.data")
+        write_structure(small_glass, path, format=kind)
+    elif kind == "lammps-dump":
+        from tests.test_io import _bilayer, _write_lammps_dump
+
+        path = tmp_path / "bilayer.dump"
+        _write_lammps_dump(path, *_bilayer(small_glass), small_glass.cell)
+    elif kind == "dm3":
+        pytest.importorskip("glassfail_core.micrograph")
+        from tests.micrograph.dm3_writer import write_dm3
+
+        path = tmp_path / "scan.dm3"
+        write_dm3(path, np.random.default_rng(0).random((40, 50)).astype(np.float32), scale=0.025, units="nm")
+    else:
+        import tifffile
+
+        path = tmp_path / "scan.tif"
+        tifffile.imwrite(path, np.random.default_rng(0).random((40, 50)).astype(np.float32))
+    _drop(viewer, path)
+    if kind in ("dm3", "tif"):
+        (layer,) = viewer.layers
+        assert layer._type_string == "image" and layer.data.shape == (40, 50)
+        if kind == "dm3":
+            np.testing.assert_allclose(layer.scale, [0.25, 0.25])
+        return
+    roles = by_role(viewer.layers)
+    assert {"Si", "O", "cell"} <= set(roles)
+    assert (len(roles["Si"].data), len(roles["O"].data)) == (32, 48)
+    if "rings" in roles:
+        assert len(roles["rings"].data) == 16
