@@ -164,7 +164,8 @@ def amorphous():
     return read_structure(path)
 
 
-@pytest.mark.parametrize("style, ps, dose", [("spots", 0.32, 1.0), ("spots", 0.2, 0.05), ("tem", 0.4, 1.0)])
+@pytest.mark.parametrize("style, ps, dose", [("spots", 0.32, 1.0), ("spots", 0.2, 0.05), ("tem", 0.4, 1.0),
+                                             ("tem", 0.2, 0.2)])
 def test_amorphous_glass_atoms_and_rings(amorphous, style, ps, dose):
     pytest.importorskip("glassfail_core.rings")
     from glassfail_core.micrograph.accuracy import compare_rings
@@ -174,9 +175,12 @@ def test_amorphous_glass_atoms_and_rings(amorphous, style, ps, dose):
     found = detect_atoms(m)
     si = match_atoms(amorphous, found)
     assert si["recall"] >= 0.99 and si["precision"] >= 0.99 and si["rmse"] <= 0.1, si
-    assert found.info["species_mode"] == "si-o"
-    o = match_atoms(amorphous, found, species="O")
-    assert o["recall"] >= 0.95 and o["precision"] >= 0.95, o  # seen O sit off the Si–Si midpoints here
+    if dose >= 1.0 or style == "spots":
+        assert found.info["species_mode"] == "si-o"
+        o = match_atoms(amorphous, found, species="O")
+        assert o["recall"] >= 0.95 and o["precision"] >= 0.95, o  # seen O sit off the Si–Si midpoints here
+    else:  # TEM at the lowest dose: O not resolved, placed by geometry; noise peaks inside rings rejected
+        assert found.info["species_mode"] == "si-only" and found.info["n_si_weak_rejected"] >= 1
     r = compare_rings(amorphous, found)
     assert r["n_rings"] >= 230 and r["agreement"] >= 0.98, r
     assert set(r["p_found"]) <= {4, 5, 6, 7, 8}  # no 3-rings from doubled edge atoms
@@ -212,3 +216,39 @@ def test_o_must_bridge_two_si_not_sit_at_the_midpoint():
     b = _complete_bonds(sq, np.zeros((0, 2), int), 4.5)
     assert sorted(map(tuple, b.tolist())) == [(0, 1), (0, 3), (1, 2), (2, 3)]
     assert len(_complete_bonds(np.array([[0.0, 0.0], [2.5, 0.0]]), np.zeros((0, 2), int), 3.9, 2.7)) == 0
+
+
+def test_weak_spot_kept_only_where_the_network_has_a_gap():
+    """The rule against noise peaks (``_weak_spots_fit``) on coordinates: strong spots on a honeycomb; weak spots
+    at ring centres (every Si around them fully bonded, or the gaps filled first by a real faint Si next to them)
+    are rejected, a weak spot that is a real Si (its three neighbours one bond short without it) is kept, and so is
+    a weak spot near the image edge."""
+    from glassfail_core.generation import honeycomb
+    from glassfail_core.micrograph.detect import DetectParams, _weak_spots_fit
+
+    g = honeycomb(6, 6)
+    si = g.wrapped_positions()[g.si_mask]
+    d_sisi = float(np.sort(np.linalg.norm(si - si[0], axis=1))[1])
+    p = DetectParams(expected_si_si=d_sisi)
+    faint_si = int(np.argmin(np.linalg.norm(si - si.mean(axis=0), axis=1)))  # a Si well inside
+    # ring centres: points d_sisi from six Si
+    dirs = np.array([[np.cos(a), np.sin(a)] for a in np.radians(np.arange(0, 360, 30))])
+    cands = (si[:, None, :] + d_sisi * dirs[None]).reshape(-1, 2)
+    six = np.array([np.sum(np.abs(np.linalg.norm(si - c, axis=1) - d_sisi) < 0.05) == 6 for c in cands])
+    centres = cands[six]
+    dist = np.linalg.norm(centres - si[faint_si], axis=1)
+    adjacent = centres[np.argmin(np.abs(dist - d_sisi))]  # a ring containing the faint Si
+    far = centres[np.argmin(np.abs(dist - 3 * d_sisi))]
+    assert np.linalg.norm(adjacent - si[faint_si]) == pytest.approx(d_sisi, abs=0.05)
+    xy = np.vstack([si, adjacent, far, [0.5, 0.5]])
+    z = np.full(len(xy), 20.0)
+    z[faint_si] = 5.5
+    z[-3:] = 6.0  # the noise peaks a little brighter than the faint Si: the order is by gaps, not height
+    edge = np.zeros(len(xy), bool)
+    edge[-1] = True
+    keep = _weak_spots_fit(xy, z, p, edge)
+    assert keep[faint_si] and keep[-1] and not keep[-2] and not keep[-3]
+    assert keep.sum() == len(xy) - 2
+    # strong spots are never judged, wherever they are
+    z[-3:-1] = 20.0
+    assert _weak_spots_fit(xy, z, p, edge).all()

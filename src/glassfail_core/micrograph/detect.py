@@ -14,7 +14,9 @@ Method (every length is given in Å and converted with the micrograph's pixel si
 4. **Si**: Gaussian matched filter of width ``atom_sigma``; local maxima at least ``min_separation`` apart
    (``skimage.feature.peak_local_max``) and ``5 / sensitivity`` noise standard deviations high; spots fainter than
    ``relative_threshold`` × the typical Si spot are dropped. Sub-pixel position: a separable three-point
-   log-parabola (exact for a Gaussian spot) on the filtered image.
+   log-parabola (exact for a Gaussian spot) on the filtered image. Weak spots (below 1.4 × the threshold, where
+   noise peaks live) are kept only where the network of the strong spots has a gap for them: two strong Si
+   nearby at a bonding distance and one bond short (a noise peak inside a ring has only fully bonded Si around).
 5. **O** (``species`` "auto" or "si-o"): the fitted Si spots are subtracted, the residual is filtered at
    ``o_sigma``, and maxima ≥ ``o_min_separation`` apart, 1.1–2.3 Å from a Si, are O candidates. "auto" keeps them
    when at least half of the Si–Si bonds show one near their midpoint ("si-o"); otherwise it falls back to
@@ -47,6 +49,7 @@ from .image import Micrograph
 __all__ = ["DetectParams", "detect_atoms", "detect_steps", "estimate_pixel_size"]
 
 SPECIES_MODES = ("auto", "si-only", "si-o")
+WEAK_Z = 1.4  # Si spots below WEAK_Z × the detection threshold must fill a gap in the network (_weak_spots_fit)
 
 
 @dataclass(frozen=True)
@@ -547,6 +550,43 @@ def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0, edge=N
     return np.array(bonds, int).reshape(-1, 2)
 
 
+def _weak_spots_fit(si_xy, z, p: DetectParams, edge):
+    """Keep a weak Si spot (less than ``WEAK_Z`` × the detection threshold, where noise peaks live) only where
+    the network of the strong spots has a gap for it: at least two strong Si at a bonding distance
+    (``min_bond_ratio``–1.3 × ``expected_si_si``) with fewer than three bonds among the strong spots. A noise
+    peak inside a ring sits next to Si that already have their three bonds; a real but faint Si leaves its
+    neighbours one bond short. Greedy, the spot filling most gaps first, each accepted spot filling the gaps of
+    its neighbours. Spots within one Si–Si distance of the image edge (``edge``), where neighbours
+    may be missing anyway, are kept. Does nothing when most spots are weak (a faint image as a whole). Returns
+    the keep mask."""
+    keep = np.ones(len(si_xy), bool)
+    weak = (z < WEAK_Z * p.z_threshold) & ~edge
+    if not weak.any() or weak.sum() > 0.2 * len(z):
+        return keep
+    strong = np.flatnonzero(z >= WEAK_Z * p.z_threshold)
+    if len(strong) < 3:
+        return keep
+    lo, hi = p.min_bond_ratio * p.expected_si_si, 1.3 * p.expected_si_si
+    bonds = _complete_bonds(si_xy[strong], np.zeros((0, 2), int), hi, lo)
+    n_bonds = np.bincount(bonds.ravel(), minlength=len(strong))
+    tree = cKDTree(si_xy[strong])
+    cands = []
+    for w in np.flatnonzero(weak):
+        near = np.asarray(tree.query_ball_point(si_xy[w], hi), int)
+        d = np.linalg.norm(si_xy[strong[near]] - si_xy[w], axis=1) if len(near) else np.zeros(0)
+        near = near[(d >= lo)]
+        cands.append((w, near))
+    # Greedy, the spot that fills most gaps first: a real faint Si fills three, a noise peak in a ring next to
+    # it sees two of the same gaps, already filled by the time its turn comes.
+    cands.sort(key=lambda c: (-int((n_bonds[c[1]] < 3).sum()), -float(z[c[0]])))
+    for w, near in cands:
+        gaps = near[n_bonds[near] < 3]
+        keep[w] = len(gaps) >= 2
+        if keep[w]:
+            n_bonds[gaps] += 1
+    return keep
+
+
 def _empty(micrograph, info):
     return Glass(np.zeros((0, 2)), np.array([], dtype="<U2"), cell=micrograph.extent, pbc=(False, False), info=info,
                  arrays={"confidence": np.zeros(0), "intensity": np.zeros(0), "inferred": np.zeros(0, bool)})
@@ -636,6 +676,9 @@ def detect_steps(micrograph: Micrograph, **params):
               & (si_xy[:, 1] >= micrograph.origin[1]) & (si_xy[:, 1] < micrograph.origin[1] + ext[1]))
     rc, ht, z, si_xy, si_conf = rc[inside], ht[inside], z[inside], si_xy[inside], si_conf[inside]
     info["si_reference_height"] = ref
+    fits = _weak_spots_fit(si_xy, z, p, edge=_border_distance(si_xy, micrograph.origin, ext) < p.expected_si_si)
+    info["n_si_weak_rejected"] = int((~fits).sum())
+    rc, ht, z, si_xy, si_conf = rc[fits], ht[fits], z[fits], si_xy[fits], si_conf[fits]
 
     # 5. O
     sig_px = p.atom_sigma / ps
