@@ -5,8 +5,8 @@
 writes
 
 * ``docs/images/detect_rings.png`` — the sample micrograph with the atoms and rings found by the Detect widget;
-* ``docs/images/deform.png`` — the sample glass mid-deformation (time slider on a frame before the first break)
-  with the Deform widget's stress–strain plot.
+* ``docs/images/deform.png`` — the sample glass mid-deformation (time slider on the frame at the largest stress,
+  after the first breaks, broken bonds in red) with the Deform widget's stress–strain plot.
 
 The jobs run synchronously (``GLASSFAIL_NAPARI_SYNC=1``) so the script needs no event-loop juggling; the widgets
 and layers are exactly those a user gets.
@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("GLASSFAIL_NAPARI_SYNC", "1")
 OUT = Path(__file__).resolve().parent / "images"
@@ -80,10 +82,10 @@ def deform_screenshot():
     widget.start()
     if widget.result is None or not widget.frames:
         raise SystemExit(f"deformation failed: {widget.status.value}")
-    # Mid-deformation: the last frame before the first break.
-    first = widget.result.rupture_strain
-    k = max(i for i, f in enumerate(widget.frames) if f["strain"] < first) if first is not None else len(
-        widget.frames) // 2
+    # Mid-deformation: the frame nearest the largest stress (a glass breaks its first bonds well before that).
+    target = widget.result.max_stress_strain
+    k = (int(np.argmin([abs(f["strain"] - target) for f in widget.frames])) if target is not None
+         else len(widget.frames) // 2)
     viewer.dims.set_current_step(0, k)
     viewer.reset_view()
     path = _save(viewer, "deform.png")
