@@ -168,7 +168,7 @@ def test_noisy_detections_start_with_intact_bonds(truth, dose, species, seed):
     assert rep.ring_counts[6] >= 0.9 * rep.n_rings and rep.n_rings >= 70  # hexagons (83 in a clean image)
     assert set(g.coordination[g.o_mask]) == {2} and g.coordination[g.si_mask].max() <= 3
     assert _closest(g) > 1.4
-    if species == "auto":  # the noisy O channel needed real repairs, and without them relaxation changes bonds
+    if dose <= 0.005:  # the noisiest O channel needed real repairs (at dose 0.02 the detection is clean)
         repairs = rep.filled_oxygen + sum(n for r, n in rep.removed.items() if r != "dangling")
         assert repairs > 0
     if dose <= 0.005:  # the control: relaxed as detected, the noisiest image changes bonds

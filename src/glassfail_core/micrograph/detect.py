@@ -16,12 +16,15 @@ Method (every length is given in Å and converted with the micrograph's pixel si
    ``relative_threshold`` × the typical Si spot are dropped. Sub-pixel position: a separable three-point
    log-parabola (exact for a Gaussian spot) on the filtered image. Weak spots (below 1.4 × the threshold, where
    noise peaks live) are kept only where the network of the strong spots has a gap for them: two strong Si
-   nearby at a bonding distance and one bond short (a noise peak inside a ring has only fully bonded Si around).
+   nearby at a bonding distance and one bond short, or other weak spots (a noise peak inside a ring has only
+   fully bonded Si around).
 5. **O** (``species`` "auto" or "si-o"): the fitted Si spots are subtracted, the residual is filtered at
    ``o_sigma``, and maxima ≥ ``o_min_separation`` apart, 1.1–2.3 Å from a Si, are O candidates. "auto" keeps them
    when at least half of the Si–Si bonds show one near their midpoint ("si-o"); otherwise it falls back to
-   **geometry** ("si-only"): Si–Si bonds are the pairs closer than ``1.3 × expected_si_si`` (at most three per Si,
-   the shortest) and an O is placed at each bond midpoint. In "si-o" mode bonds with no O seen get one placed
+   **geometry** ("si-only"): Si–Si bonds are the pairs ``min_bond_ratio``–1.3 × ``expected_si_si`` apart, the
+   shortest first, at most three per Si, never crossing another bond or nearly parallel to one at the same Si
+   (two Si both near the image edge bonded only up to 1.15 × ``expected_si_si``), and an O is placed at each
+   bond midpoint. In "si-o" mode bonds with no O seen get one placed
    at the midpoint too (``arrays["inferred"]``). ``info["species_mode"]`` says which way was used.
 6. Large images are processed in tiles of ``tile`` pixels overlapping by ``overlap`` Å; each tile keeps the atoms
    of its own core region, so tiles never duplicate or drop atoms.
@@ -50,6 +53,7 @@ __all__ = ["DetectParams", "detect_atoms", "detect_steps", "estimate_pixel_size"
 
 SPECIES_MODES = ("auto", "si-only", "si-o")
 WEAK_Z = 1.4  # Si spots below WEAK_Z × the detection threshold must fill a gap in the network (_weak_spots_fit)
+TIGHT_BOND = 1.15  # longest Si–Si bond (× expected_si_si) when judging gaps; relaxed glasses reach 1.07
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class DetectParams:
     relative_threshold: float = 0.3
     background_sigma: float = 6.0
     expected_si_si: float = 3.05
-    min_bond_ratio: float = 0.9
+    min_bond_ratio: float = 0.85
     check_scale: bool = True
     scale_tolerance: float = 0.3
     fill_missing_o: bool = True
@@ -492,13 +496,15 @@ def _segments_cross(p1, p2, q1, q2):
     return (d1 * d2 < 0) & (d3 * d4 < 0)
 
 
-def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0, edge=None):
+def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0, edge=None, edge_max=0.0):
     """The Si–Si network: the given ``bonds`` (seen O bridges) first, then the remaining pairs closer than
-    ``cutoff`` (and not shorter than ``min_length``: a Si–O–Si bridge bent below ~115° is unphysical, so Si
+    ``cutoff`` (and not shorter than ``min_length``: a Si–O–Si bridge bent below ~105° is unphysical, so Si
     that close are neighbours across a ring, not bonded) from the shortest up, each accepted only if both Si still have fewer than three bonds, it crosses
     no accepted bond (the network is planar) and it makes at least ``min_angle`` degrees with every bond already
     at either end (no bond along the diagonal of a 4-ring). Two Si both flagged in ``edge`` (near the image edge,
-    whose missing partners are most likely outside the image) get no added bond between them. Returns the given bonds followed by the added ones."""
+    whose missing partners are most likely outside the image) get an added bond between them only when it is no
+    longer than ``edge_max`` (a bond along the edge, as in a lattice row parallel to it, not a chord across a
+    ring cut by the edge). Returns the given bonds followed by the added ones."""
     bonds = [tuple(b) for b in np.asarray(bonds, int).reshape(-1, 2)]
     n = len(si_xy)
     if n < 2:
@@ -520,7 +526,7 @@ def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0, edge=N
         i, j = int(pairs[kk, 0]), int(pairs[kk, 1])
         if len(adj[i]) >= 3 or len(adj[j]) >= 3 or j in adj[i]:
             continue
-        if edge is not None and edge[i] and edge[j]:
+        if edge is not None and edge[i] and edge[j] and dist[kk] > edge_max:
             continue
         u = si_xy[j] - si_xy[i]
         lu = dist[kk]
@@ -552,36 +558,42 @@ def _complete_bonds(si_xy, bonds, cutoff, min_length=0.0, min_angle=55.0, edge=N
 
 def _weak_spots_fit(si_xy, z, p: DetectParams, edge):
     """Keep a weak Si spot (less than ``WEAK_Z`` × the detection threshold, where noise peaks live) only where
-    the network of the strong spots has a gap for it: at least two strong Si at a bonding distance
-    (``min_bond_ratio``–1.3 × ``expected_si_si``) with fewer than three bonds among the strong spots. A noise
-    peak inside a ring sits next to Si that already have their three bonds; a real but faint Si leaves its
+    the network has a gap for it: at least two partners at a bonding distance (``min_bond_ratio``–``TIGHT_BOND``
+    × ``expected_si_si``), a partner being a strong Si with fewer than three bonds among the strong spots (bonded
+    only at that tight distance, so a gap is not papered over by a long bond across it) or another weak spot. A
+    noise peak inside a ring sits next to Si that already have their three bonds; a real but faint Si leaves its
     neighbours one bond short. Greedy, the spot filling most gaps first, each accepted spot filling the gaps of
-    its neighbours. Spots within one Si–Si distance of the image edge (``edge``), where neighbours
-    may be missing anyway, are kept. Does nothing when most spots are weak (a faint image as a whole). Returns
-    the keep mask."""
+    its strong partners. Spots within one Si–Si distance of the image edge (``edge``), where neighbours may be
+    missing anyway, are kept. Does nothing when most spots are weak (a faint image as a whole). Returns the keep
+    mask."""
     keep = np.ones(len(si_xy), bool)
-    weak = (z < WEAK_Z * p.z_threshold) & ~edge
-    if not weak.any() or weak.sum() > 0.2 * len(z):
+    is_weak = z < WEAK_Z * p.z_threshold
+    weak = is_weak & ~edge
+    if not weak.any() or is_weak.sum() > 0.5 * len(z):
         return keep
-    strong = np.flatnonzero(z >= WEAK_Z * p.z_threshold)
+    strong = np.flatnonzero(~is_weak)
     if len(strong) < 3:
         return keep
-    lo, hi = p.min_bond_ratio * p.expected_si_si, 1.3 * p.expected_si_si
+    lo, hi = p.min_bond_ratio * p.expected_si_si, TIGHT_BOND * p.expected_si_si
     bonds = _complete_bonds(si_xy[strong], np.zeros((0, 2), int), hi, lo)
     n_bonds = np.bincount(bonds.ravel(), minlength=len(strong))
     tree = cKDTree(si_xy[strong])
+    weak_idx = np.flatnonzero(is_weak)
+    weak_tree = cKDTree(si_xy[weak_idx])
     cands = []
     for w in np.flatnonzero(weak):
         near = np.asarray(tree.query_ball_point(si_xy[w], hi), int)
         d = np.linalg.norm(si_xy[strong[near]] - si_xy[w], axis=1) if len(near) else np.zeros(0)
-        near = near[(d >= lo)]
-        cands.append((w, near))
-    # Greedy, the spot that fills most gaps first: a real faint Si fills three, a noise peak in a ring next to
-    # it sees two of the same gaps, already filled by the time its turn comes.
+        near = near[d >= lo]
+        other = weak_idx[np.asarray(weak_tree.query_ball_point(si_xy[w], hi), int)]
+        dw = np.linalg.norm(si_xy[other] - si_xy[w], axis=1) if len(other) else np.zeros(0)
+        cands.append((w, near, other[(dw >= lo) & (other != w)]))
+    # A real faint Si fills three gaps; a noise peak in a ring next to it sees two of the same gaps, already
+    # filled by the time its turn comes.
     cands.sort(key=lambda c: (-int((n_bonds[c[1]] < 3).sum()), -float(z[c[0]])))
-    for w, near in cands:
+    for w, near, other in cands:
         gaps = near[n_bonds[near] < 3]
-        keep[w] = len(gaps) >= 2
+        keep[w] = len(gaps) + int(keep[other].sum()) >= 2
         if keep[w]:
             n_bonds[gaps] += 1
     return keep
@@ -711,7 +723,8 @@ def detect_steps(micrograph: Micrograph, **params):
         keep_o, seen_bonds = _bridges(si_xy, cand_xy, oz, cand_border=_border_distance(
             cand_xy, (x0, y0), ext) < 2.0 if len(cand_xy) else np.zeros(0, bool), cutoff=cutoff)
         cand_xy, oz, orel = cand_xy[keep_o], oz[keep_o], (orel[keep_o] if len(cand_xy) else np.zeros(0))
-        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge)
+        all_bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge,
+                                    edge_max=TIGHT_BOND * p.expected_si_si)
         frac = len(seen_bonds) / max(1, len(all_bonds))
         info["o_seen_fraction"] = float(frac)
         if p.species == "si-o" or frac >= 0.5:
@@ -723,7 +736,8 @@ def detect_steps(micrograph: Micrograph, **params):
             seen_bonds = np.zeros((0, 2), int)
     info["species_mode"] = mode
     info["species_by"] = "intensity (O spots seen)" if mode == "si-o" else "geometry (O at Si–Si bond midpoints)"
-    bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge)
+    bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge,
+                            edge_max=TIGHT_BOND * p.expected_si_si)
     n_seen = len(seen_bonds)
     missing = bonds[n_seen:] if (mode == "si-only" or p.fill_missing_o) else np.zeros((0, 2), int)
     inferred_xy = 0.5 * (si_xy[missing[:, 0]] + si_xy[missing[:, 1]]) if len(missing) else np.zeros((0, 2))
