@@ -252,3 +252,19 @@ def test_weak_spot_kept_only_where_the_network_has_a_gap():
     # strong spots are never judged, wherever they are
     z[-3:-1] = 20.0
     assert _weak_spots_fit(xy, z, p, edge).all()
+
+
+def test_edge_si_bonded_along_the_edge_not_across_a_cut_ring():
+    """Two Si both near the image edge: bonded when at a bond length (a lattice row parallel to the edge), not when
+    as far apart as a chord across a ring cut by the edge (their partners lie outside the image)."""
+    from glassfail_core.micrograph.detect import TIGHT_BOND, _complete_bonds
+
+    d = 3.05
+    xy = np.array([[0.3, 0.0], [0.3, 1.02 * d], [0.3, 3.0 * d], [0.3, 3.0 * d + 1.25 * d]])
+    edge = np.ones(4, bool)
+    bonds = _complete_bonds(xy, np.zeros((0, 2), int), 1.3 * d, 0.85 * d, edge=edge, edge_max=TIGHT_BOND * d)
+    assert {tuple(sorted(b)) for b in bonds.tolist()} == {(0, 1)}
+    # away from the edge the longer pair is a bond too
+    bonds = _complete_bonds(xy, np.zeros((0, 2), int), 1.3 * d, 0.85 * d, edge=np.zeros(4, bool),
+                            edge_max=TIGHT_BOND * d)
+    assert {tuple(sorted(b)) for b in bonds.tolist()} == {(0, 1), (2, 3)}
