@@ -45,10 +45,20 @@ def test_first_break_labels_and_determinism(small_relaxed, tmp_path):
     assert json.loads((tmp_path / "a" / "result.json").read_text())["complete"] is True
 
 
-def test_cpu_platform_agrees_within_one_refinement_step(small_relaxed):
-    r_np = deform(small_relaxed, AQSParams(**FAST))
-    r_cpu = deform(small_relaxed, AQSParams(**FAST, platform="CPU", threads=1))
-    assert abs(r_np.rupture_strain - r_cpu.rupture_strain) <= 0.002 + 1e-9
+def test_platforms_agree_within_one_refinement_step():
+    """OpenMM's CPU and Reference platforms and the NumPy engine on a relaxed glass (generated 8 × 8 rings,
+    s² = 0.8): the same first break within one refinement step (FAST refines in steps of 0.002); measured: the
+    same bond at the same strain on all three. (On a near-perfect crystal the first bond of a symmetric
+    instability depends on minimiser details; see the README's AQS benchmark.)"""
+    from glassfail_core.generation import generate_glass
+
+    glass = generate_glass(rings=(8, 8), variance=0.8, seed=5)
+    runs = {plat: deform(glass, AQSParams(**FAST, platform=plat, **({"threads": 1} if plat == "CPU" else {})))
+            for plat in ("NumPy", "CPU", "Reference")}
+    assert runs["CPU"].info["platform"].startswith("CPU") and runs["Reference"].info["platform"] == "Reference"
+    strains = [r.rupture_strain for r in runs.values()]
+    assert None not in strains and max(strains) - min(strains) <= 0.002 + 1e-9
+    assert runs["CPU"].broken_bond == runs["Reference"].broken_bond
 
 
 def test_cancel_keeps_steps_and_resumes(small_relaxed, tmp_path):
