@@ -17,8 +17,8 @@ from glassfail_core.physics.prepare import (PrepareReport, needs_preparation, pr
                                             prepare_steps, structure_hash)
 from glassfail_core.progress import run
 
-mg = pytest.importorskip("glassfail_core.micrograph")
-rings = pytest.importorskip("glassfail_core.rings")
+from glassfail_core import micrograph as mg
+from glassfail_core import rings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 FAST = dict(step=0.01, refine_step=0.002, fmax=1e-5, platform="NumPy")

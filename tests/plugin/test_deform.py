@@ -9,7 +9,6 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def tiny(make_napari_viewer):
     """A viewer holding a periodic 4 × 8-ring honeycomb (64 Si, 96 O; both edges > 2 × the 10 Å cutoff)."""
-    pytest.importorskip("glassfail_core.physics")
     from glassfail_core.generation import honeycomb
     from napari.layers import Layer
 
@@ -117,7 +116,6 @@ def test_deform_needs_a_structure(make_napari_viewer):
 
 def test_deform_small_cell_error_is_one_line(make_napari_viewer, wait_for_worker, monkeypatch):
     """A periodic cell smaller than twice the cutoff: the core's message becomes the notification."""
-    pytest.importorskip("glassfail_core.physics")
     from glassfail_core.generation import honeycomb
     from napari.layers import Layer
 

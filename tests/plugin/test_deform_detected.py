@@ -10,9 +10,6 @@ PLUGIN = "napari-glassfail"
 
 
 def test_deform_a_detection(make_napari_viewer, wait_for_worker, by_role):
-    pytest.importorskip("glassfail_core.physics")
-    pytest.importorskip("glassfail_core.micrograph")
-    pytest.importorskip("glassfail_core.rings")
     from glassfail_core.physics import AQSParams, deform
     from glassfail_core.physics.prepare import prepare_for_simulation
 
@@ -59,8 +56,6 @@ def test_deform_a_detection(make_napari_viewer, wait_for_worker, by_role):
 
 def test_deform_without_repair(make_napari_viewer, wait_for_worker, by_role, monkeypatch):
     """prepare = "never": the detection is deformed as it is, every detected atom in the trajectory."""
-    pytest.importorskip("glassfail_core.physics")
-    pytest.importorskip("glassfail_core.micrograph")
     from glassfail_core.generation import honeycomb
     from glassfail_core.micrograph import detect_atoms, render_glass
     from napari.layers import Layer

@@ -20,7 +20,6 @@ def test_sample_glass_opens(make_napari_viewer, by_role):
 
 
 def test_sample_micrograph_opens(make_napari_viewer):
-    pytest.importorskip("glassfail_core.micrograph")
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "micrograph")
     (img,) = viewer.layers
@@ -73,8 +72,6 @@ def _detect(viewer, wait_for_worker, **values):
 
 
 def test_detect_recovers_known_atoms(make_napari_viewer, by_role, wait_for_worker):
-    pytest.importorskip("glassfail_core.micrograph")
-    pytest.importorskip("glassfail_core.rings")
     from scipy.spatial import cKDTree
 
     viewer = make_napari_viewer()
@@ -104,8 +101,7 @@ def test_detect_recovers_known_atoms(make_napari_viewer, by_role, wait_for_worke
 
 def test_detect_on_plain_image_without_scale(make_napari_viewer, wait_for_worker, by_role):
     """A tif-like image (scale 1): the pixel size typed in the widget rescales the layer; atoms land on it."""
-    mg = pytest.importorskip("glassfail_core.micrograph")
-    pytest.importorskip("glassfail_core.rings")
+    from glassfail_core import micrograph as mg
     from napari_glassfail._sample_data import sample_micrograph_object
 
     m, truth = sample_micrograph_object()
@@ -120,7 +116,6 @@ def test_detect_on_plain_image_without_scale(make_napari_viewer, wait_for_worker
 
 def test_detect_error_becomes_notification(make_napari_viewer, wait_for_worker, monkeypatch):
     """A wrong pixel size: the core's one-line message is shown, no traceback, no layer added."""
-    pytest.importorskip("glassfail_core.micrograph")
     from napari_glassfail._widgets import _base
 
     shown = []

@@ -56,7 +56,6 @@ def test_widgets_in_layers_menus_and_dockable(make_napari_viewer):
 
 
 def test_screenshot_with_rings_is_not_blank(make_napari_viewer, by_role):
-    pytest.importorskip("glassfail_core.rings")
     from glassfail_core.colors import ring_color
 
     viewer = make_napari_viewer(show=True)
