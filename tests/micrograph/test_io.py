@@ -153,7 +153,7 @@ def test_bad_files(tmp_path):
         read_micrograph(tmp_path / "a.xyz")
 
 
-def test_truncated_files(tmp_path, rng):
+def test_truncated_files(tmp_path, rng, caplog):
     write_micrograph(Micrograph(rng.normal(size=(64, 64)), 0.3), tmp_path / "full.tif")
     data = (tmp_path / "full.tif").read_bytes()
     (tmp_path / "cut.tif").write_bytes(data[: len(data) // 2])
@@ -161,6 +161,13 @@ def test_truncated_files(tmp_path, rng):
         warnings.simplefilter("ignore")
         with pytest.raises(StructureFileError, match="cut.tif"):
             read_micrograph(tmp_path / "cut.tif")
+    # cut inside the first strip: tifffile would log its own error before raising; the user sees only ours
+    (tmp_path / "head.tif").write_bytes(data[:1000])
+    with caplog.at_level("DEBUG"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(StructureFileError, match="head.tif: not a readable TIFF"):
+            read_micrograph(tmp_path / "head.tif")
+    assert not [r for r in caplog.records if r.name.startswith("tifffile")]
     write_dm3(tmp_path / "full.dm3", rng.normal(size=(32, 32)), scale=0.03)
     raw = (tmp_path / "full.dm3").read_bytes()
     (tmp_path / "cut.dm3").write_bytes(raw[: len(raw) // 2])

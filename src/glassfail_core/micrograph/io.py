@@ -9,7 +9,9 @@ centimetres, or a microscope file's axes. A file without usable calibration and 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import warnings
 from pathlib import Path
 
@@ -59,11 +61,24 @@ def _family(path: Path) -> str:
 # Each reader returns (frames, pixel_size_A or None, origin or None, info): frames is a (K, H, W[, C]) array or a
 # list of 2D arrays; a trailing colour axis is flagged in info["rgb"].
 
+@contextlib.contextmanager
+def _quiet_logger(name):
+    """Silence a library's logger (tifffile logs its own complaint about a damaged file before raising; the user
+    gets our one-line error instead)."""
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def _read_tiff(path):
     import tifffile
 
     try:
-        with tifffile.TiffFile(path) as tif:
+        with _quiet_logger("tifffile"), tifffile.TiffFile(path) as tif:
             series = tif.series[0]
             data = series.asarray()
             page = tif.pages[0]
