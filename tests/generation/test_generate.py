@@ -125,6 +125,8 @@ def test_stone_wales_preset():
     (dict(seed=-3), "seed"),
     (dict(sweeps=-1), "sweeps"),
     (dict(bogus=1), "unknown generation option"),
+    (dict(rings=(4, 4), relax=True), r"too small to relax .* at least 5 × 6 rings, or --no-relax"),
+    (dict(rings=(16, 4), relax=True), "too small to relax"),
 ])
 def test_bad_input_errors_before_work(kwargs, match):
     kw = dict(rings=(8, 8), variance=1.0, relax=False)
@@ -141,6 +143,34 @@ def test_physics_relaxation_keeps_coordination_and_forces():
     _, f = physics.energy_forces(g)
     assert np.abs(f).max() <= 1e-4 * 1.01
     assert g.info["relaxed"] is True and "relax" in g.info
+
+
+def test_relaxation_failure_moves_on_to_the_next_attempt(monkeypatch):
+    """A relaxation that fails (e.g. a small cell that does not settle) is one failed attempt, not the end: the
+    next attempt is relaxed, and when every attempt fails the error lists each reason."""
+    from glassfail_core import physics
+    from glassfail_core.errors import SimulationError
+
+    real = physics.relax_steps
+    calls = []
+
+    def flaky(glass, **kw):
+        calls.append(len(glass))
+        if len(calls) == 1:
+            raise SimulationError("cell relaxation did not converge (test)")
+        return (yield from real(glass, **kw))
+
+    monkeypatch.setattr(physics, "relax_steps", flaky)
+    g = generate_glass((6, 6), 0.3, seed=1, relax=True, max_attempts=5)
+    assert len(calls) >= 2 and g.info["attempt"] >= 1 and _ideal(g)
+
+    def always(glass, **kw):
+        raise SimulationError("did not converge (test)")
+        yield
+
+    monkeypatch.setattr(physics, "relax_steps", always)
+    with pytest.raises(SimulationError, match=r"attempt 1: relaxation failed \(did not converge \(test\)\).*attempt 2"):
+        generate_glass((6, 6), 0.3, seed=1, relax=True, max_attempts=2)
 
 
 @pytest.mark.slow

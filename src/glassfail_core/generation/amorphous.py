@@ -271,6 +271,8 @@ def generate_steps(rings=(16, 18), variance: float = 1.0, *, alpha: float = 0.3,
         except ImportError:  # pragma: no cover - the physics engine is part of the package
             raise InputError("relax=True needs glassfail_core.physics; use relax=False") from None
     nx, ny = p.rings
+    if p.relax:
+        _check_relaxable(p)
     failures = []
     for attempt in range(p.max_attempts):
         rng = np.random.default_rng([seed, attempt])
@@ -304,8 +306,12 @@ def generate_steps(rings=(16, 18), variance: float = 1.0, *, alpha: float = 0.3,
             glass = Glass(glass.positions, glass.species, glass.cell, pbc=(True, True), info=glass.info)
         if p.relax:
             start = glass.with_positions(glass.positions * p.shrink, cell=np.asarray(glass.cell) * p.shrink)
-            glass = yield from relax_job(start, cell=True, fmax=p.fmax, stress_tol=p.stress_tol,
-                                         platform=p.platform)
+            try:
+                glass = yield from relax_job(start, cell=True, fmax=p.fmax, stress_tol=p.stress_tol,
+                                             platform=p.platform)
+            except SimulationError as exc:  # e.g. a small cell whose relaxation does not settle: next attempt
+                failures.append(f"attempt {attempt + 1}: relaxation failed ({exc})")
+                continue
             intact = topology_intact(glass, top) if top is not None else _ideal_coordination(glass)
             if not intact:
                 failures.append(f"attempt {attempt + 1}: relaxation broke Si–O bonds")
@@ -317,6 +323,27 @@ def generate_steps(rings=(16, 18), variance: float = 1.0, *, alpha: float = 0.3,
         f"no acceptable sample in {p.max_attempts} attempts (rings {nx}×{ny}, s²={p.variance:g}, seed {seed}): "
         + "; ".join(failures)
     )
+
+
+def _check_relaxable(p: GenerationParams):
+    """Before any work: the periodic cell the physics relaxation starts from must exceed twice the model's cutoff
+    on both axes (minimum image); say which ring counts would do, or to skip the relaxation."""
+    from ..physics.models import get_model
+    from .presets import honeycomb
+
+    per_ring = np.asarray(honeycomb(2, 2, si_si=p.si_si).cell, float) / 2.0 * p.shrink
+    cell = per_ring * np.asarray(p.rings, float)
+    cutoff = get_model("rhh").cutoff
+    need = 2.0 * cutoff * 1.08  # the relaxation shrinks a small amorphous cell by up to ~4 % more
+    if (cell > need).all():
+        return
+    nx_min = int(np.floor(need / per_ring[0])) + 1
+    ny_min = int(np.floor(need / per_ring[1])) + 1
+    ny_min += ny_min % 2  # rows come in pairs on the torus
+    raise InputError(
+        f"{p.rings[0]} × {p.rings[1]} rings make a {cell[0]:.1f} × {cell[1]:.1f} Å cell, too small to relax with the "
+        f"model (periodic edges must stay above twice its {cutoff:g} Å cutoff): use at least "
+        f"{max(nx_min, 4)} × {max(ny_min, 4)} rings, or --no-relax (relax=False)")
 
 
 def _ideal_coordination(glass: Glass) -> bool:
