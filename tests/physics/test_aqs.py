@@ -68,6 +68,11 @@ def test_cancel_keeps_steps_and_resumes(small_relaxed, tmp_path):
     job.close()  # what Ctrl-C does
     partial = FractureResult.load(tmp_path)
     assert partial.complete is False and len(partial.strains) >= 3
+    again = deform_steps(small_relaxed, AQSParams(**FAST), run_dir=tmp_path)
+    first = next(again)  # the resumed run says so, with what it kept (the CLI prints this note as a line)
+    again.close()
+    assert first.message == "resumed"
+    assert f"{len(partial.strains)} points and 0 broken bond(s) kept" in first.data["note"]
     full = deform(small_relaxed, AQSParams(**FAST), run_dir=tmp_path)
     ref = deform(small_relaxed, AQSParams(**FAST))
     assert full.complete and full.rupture_strain == ref.rupture_strain

@@ -83,7 +83,8 @@ def run_with_progress(job, *, description="working", quiet=False, fields=None):
     """Drive a progress generator with a rich progress bar; Ctrl-C closes the job cleanly.
 
     ``fields`` maps keys of ``Progress.data`` to format strings shown after the bar, e.g.
-    ``{"strain": "ε={:.4f}", "stress": "σ={:.4g} eV/Å²"}``. Raises :class:`Cancelled` on Ctrl-C (after the job has
+    ``{"strain": "ε={:.4f}", "stress": "σ={:.4g} eV/Å²"}``. An event whose data has a ``note`` prints it as a line
+    of its own. Raises :class:`Cancelled` on Ctrl-C (after the job has
     kept what it finished).
     """
     from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -99,6 +100,8 @@ def run_with_progress(job, *, description="working", quiet=False, fields=None):
                     ev: Progress = next(job)
                 except StopIteration as stop:
                     return stop.value
+                if ev.data.get("note") and not quiet:  # a line worth keeping (e.g. "resumed ..."), above the bar
+                    bar.console.print(f"[dim]{ev.data['note']}[/]")
                 extra = "  ".join(fmt.format(ev.data[k]) for k, fmt in fields.items() if k in ev.data)
                 if ev.message and not extra:
                     extra = ev.message

@@ -793,11 +793,18 @@ def deform_steps(glass, params: AQSParams = AQSParams(), *, run_dir=None):
     finished = False
     separated, sep_strain = False, None
 
-    def event(msg):
-        return Progress("deform", round(run.eps, 10), p.max_strain, msg, run.state_data())
+    def event(msg, note=None):
+        data = run.state_data()
+        if note:
+            data["note"] = note
+        return Progress("deform", round(run.eps, 10), p.max_strain, msg, data)
 
     try:
-        yield event("resumed" if resumed else "relaxed the sample")
+        if resumed:
+            yield event("resumed", f"resuming the unfinished run in {run.run_dir} at strain {run.eps:.4f} "
+                                   f"({len(run.strains)} points and {len(run.breaks)} broken bond(s) kept)")
+        else:
+            yield event("relaxed the sample")
         while True:
             if run.breaks and p.until == "first":
                 break
