@@ -577,17 +577,14 @@ def _weak_spots_fit(si_xy, z, p: DetectParams, edge):
     lo, hi = p.min_bond_ratio * p.expected_si_si, TIGHT_BOND * p.expected_si_si
     bonds = _complete_bonds(si_xy[strong], np.zeros((0, 2), int), hi, lo)
     n_bonds = np.bincount(bonds.ravel(), minlength=len(strong))
-    tree = cKDTree(si_xy[strong])
-    weak_idx = np.flatnonzero(is_weak)
-    weak_tree = cKDTree(si_xy[weak_idx])
+    strong_rank = np.full(len(si_xy), -1)
+    strong_rank[strong] = np.arange(len(strong))  # index into n_bonds
+    weak_ids = np.flatnonzero(weak)
     cands = []
-    for w in np.flatnonzero(weak):
-        near = np.asarray(tree.query_ball_point(si_xy[w], hi), int)
-        d = np.linalg.norm(si_xy[strong[near]] - si_xy[w], axis=1) if len(near) else np.zeros(0)
-        near = near[d >= lo]
-        other = weak_idx[np.asarray(weak_tree.query_ball_point(si_xy[w], hi), int)]
-        dw = np.linalg.norm(si_xy[other] - si_xy[w], axis=1) if len(other) else np.zeros(0)
-        cands.append((w, near, other[(dw >= lo) & (other != w)]))
+    for w, nb in zip(weak_ids, cKDTree(si_xy).query_ball_point(si_xy[weak_ids], hi)):
+        nb = np.asarray(nb, int)
+        nb = nb[(np.linalg.norm(si_xy[nb] - si_xy[w], axis=1) >= lo) & (nb != w)]  # partners at bonding distance
+        cands.append((w, strong_rank[nb[~is_weak[nb]]], nb[is_weak[nb]]))
     # A real faint Si fills three gaps; a noise peak in a ring next to it sees two of the same gaps, already
     # filled by the time its turn comes.
     cands.sort(key=lambda c: (-int((n_bonds[c[1]] < 3).sum()), -float(z[c[0]])))
@@ -736,8 +733,11 @@ def detect_steps(micrograph: Micrograph, **params):
             seen_bonds = np.zeros((0, 2), int)
     info["species_mode"] = mode
     info["species_by"] = "intensity (O spots seen)" if mode == "si-o" else "geometry (O at Si–Si bond midpoints)"
-    bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge,
-                            edge_max=TIGHT_BOND * p.expected_si_si)
+    if mode == "si-o":  # the network completed from the seen bridges above
+        bonds = all_bonds
+    else:
+        bonds = _complete_bonds(si_xy, seen_bonds, cutoff, p.min_bond_ratio * p.expected_si_si, edge=si_edge,
+                                edge_max=TIGHT_BOND * p.expected_si_si)
     n_seen = len(seen_bonds)
     missing = bonds[n_seen:] if (mode == "si-only" or p.fill_missing_o) else np.zeros((0, 2), int)
     inferred_xy = 0.5 * (si_xy[missing[:, 0]] + si_xy[missing[:, 1]]) if len(missing) else np.zeros((0, 2))
