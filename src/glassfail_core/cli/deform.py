@@ -55,6 +55,7 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
     """
     from ..errors import InputError
     from ..physics import AQSParams, deform_steps, resolve_platform
+    from ..physics.engines import resolve_tilt_platform
     from ..physics.prepare import needs_preparation
 
     try:
@@ -62,13 +63,11 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--platform")
     glass = load_structure(structure, cell=parse_cell(cell))
-    periodic_shear = mode == "shear" and grips is None and all(glass.pbc)
-    if periodic_shear and name != "NumPy":
-        if platform is not None and str(platform).lower() != "auto":
-            from ..physics.openmm_backend import TILT_UNSUPPORTED
-
-            raise click.BadParameter(TILT_UNSUPPORTED, param_hint="--platform")
-        name = "NumPy"
+    if mode == "shear" and grips is None and all(glass.pbc):  # periodic shear: a tilted cell
+        try:
+            name = resolve_tilt_platform(platform)
+        except InputError as exc:
+            raise click.BadParameter(str(exc), param_hint="--platform")
     reason = needs_preparation(glass, model=model) if prepare is None else ("asked (--prepare)" if prepare else None)
     prep = None
     if reason is not None:

@@ -408,15 +408,9 @@ class _Run:
         self.periodic_shear = params.mode == "shear" and self.grip_width is None
         #: the input's axis along which periodic shear displaces (y: computed with x and y exchanged)
         self.shear_axis = "y" if self.frame.R[0, 1] == 1.0 and self.frame.R[0, 0] == 0.0 else "x"
-        from .engines import make_engine, resolve_platform
+        from .engines import make_engine, resolve_tilt_platform
 
-        platform = params.platform
-        if self.periodic_shear and resolve_platform(platform) != "NumPy":
-            if platform is not None and str(platform).lower() != "auto":
-                from .openmm_backend import TILT_UNSUPPORTED
-
-                raise InputError(f"platform {platform!r}: {TILT_UNSUPPORTED}")
-            platform = "NumPy"  # automatic choice: the engine that supports tilted cells
+        platform = resolve_tilt_platform(params.platform) if self.periodic_shear else params.platform
         self.engine = make_engine(self.g, model=self.model, platform=platform, threads=params.threads,
                                   fixed=self.fixed)
         self.bonds = None

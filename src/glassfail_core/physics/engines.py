@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 
-__all__ = ["make_engine", "platform_names", "resolve_platform"]
+__all__ = ["make_engine", "platform_names", "resolve_platform", "resolve_tilt_platform"]
 
 
 def platform_names() -> list:
@@ -48,6 +48,19 @@ def resolve_platform(platform=None) -> str:
     if str(platform).lower() not in match:
         raise InputError(f"platform {platform!r} is not available here; available: {', '.join(names)}")
     return match[str(platform).lower()]
+
+
+def resolve_tilt_platform(platform=None) -> str:
+    """The platform for a tilted (Lees–Edwards) cell: NumPy when chosen automatically; an explicitly asked OpenMM
+    platform is refused (it does not support tilted cells, see :mod:`.openmm_backend`)."""
+    name = resolve_platform(platform)
+    if name == "NumPy":
+        return name
+    if platform is not None and str(platform).lower() != "auto":
+        from .openmm_backend import TILT_UNSUPPORTED
+
+        raise InputError(f"platform {platform!r}: {TILT_UNSUPPORTED}")
+    return "NumPy"
 
 
 def make_engine(glass, *, model="rhh", platform=None, threads=None, fixed=None):
