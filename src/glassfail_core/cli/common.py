@@ -18,9 +18,25 @@ __all__ = ["console", "err_console", "emit_json", "run_with_progress", "structur
 
 
 def _consoles():
+    """Consoles for stdout and stderr that never hard-wrap a line.
+
+    In a terminal, tables fit the window and long lines are left to the terminal's own soft wrap. When a stream is
+    piped or redirected, rich would otherwise break every line at 80 columns and pad it with spaces; scripts reading
+    the output get one logical line per line instead (and no colour codes, which rich drops off a terminal).
+    """
     from rich.console import Console
 
-    return Console(), Console(stderr=True)
+    def make(stream, stderr):
+        try:
+            piped = not stream.isatty()
+        except (AttributeError, ValueError):
+            piped = True
+        return Console(stderr=stderr, soft_wrap=True, width=_PIPE_WIDTH if piped else None)
+
+    return make(sys.stdout, False), make(sys.stderr, True)
+
+
+_PIPE_WIDTH = 400  # wide enough that no table of ours is squeezed when the output is piped
 
 
 console, err_console = _consoles()
