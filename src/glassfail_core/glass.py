@@ -32,6 +32,7 @@ from .neighbors import neighbor_pairs
 
 __all__ = [
     "Glass",
+    "require_glass",
     "SPECIES",
     "MASSES",
     "BOND_CUTOFFS",
@@ -325,3 +326,19 @@ class Glass:
     def info_json(self) -> str:
         return json.dumps(self.info, sort_keys=True, default=json_default)
 
+
+def require_glass(obj, what: str = "glass") -> "Glass":
+    """Return ``obj`` when it is a :class:`Glass`; otherwise raise the one error every function gives.
+
+    ``what`` names the argument as the caller's user knows it.
+
+    >>> require_glass([1, 2])
+    Traceback (most recent call last):
+    ...
+    glassfail_core.errors.InputError: glass must be a glassfail Glass, got list
+    """
+    from .errors import InputError
+
+    if not isinstance(obj, Glass):
+        raise InputError(f"{what} must be a glassfail Glass, got {type(obj).__name__}")
+    return obj
