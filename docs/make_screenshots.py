@@ -76,7 +76,7 @@ def deform_screenshot():
     viewer = _viewer()
     viewer.open_sample(PLUGIN, "glass")
     widget = DeformWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Deform (OpenMM)", area="right")
+    viewer.window.add_dock_widget(widget, name="Deform (AQS)", area="right")
     widget.until.value = "complete failure"
     widget.max_strain.value = 0.4
     widget.start()

@@ -1,4 +1,4 @@
-"""The Deform (OpenMM) widget: a real AQS run on a tiny periodic crystal, in a worker thread."""
+"""The Deform (AQS) widget: a real AQS run on a tiny periodic crystal, in a worker thread."""
 
 import numpy as np
 import pytest

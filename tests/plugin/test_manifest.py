@@ -29,7 +29,7 @@ def test_manifest_contributions():
     assert {"*.extxyz", "*.xyz", "*.data", "*.dump", "*.dm3", "*.dm4", "*.emd", "*.ser"} <= patterns
     assert not patterns & {"*.tif", "*.tiff", "*.png"}  # left to napari's own reader
     assert {s.key for s in m.contributions.sample_data} == {"glass", "micrograph"}
-    assert {w.display_name for w in m.contributions.widgets} == {"Detect atoms & rings", "Deform (OpenMM)"}
+    assert {w.display_name for w in m.contributions.widgets} == {"Detect atoms & rings", "Deform (AQS)"}
 
 
 def test_widgets_in_layers_menus_and_dockable(make_napari_viewer):
@@ -47,7 +47,7 @@ def test_widgets_in_layers_menus_and_dockable(make_napari_viewer):
     assert "napari-glassfail.detect_widget" in ids("napari/layers/segment")
     assert "napari-glassfail.deform_widget" in ids("napari/layers/measure")
     _, detect = viewer.window.add_plugin_dock_widget(PLUGIN, "Detect atoms & rings")
-    _, deform = viewer.window.add_plugin_dock_widget(PLUGIN, "Deform (OpenMM)")
+    _, deform = viewer.window.add_plugin_dock_widget(PLUGIN, "Deform (AQS)")
     assert isinstance(detect, DetectWidget) and isinstance(deform, DeformWidget)
     assert not detect.run_button.enabled and not deform.run_button.enabled
     viewer.open_sample(PLUGIN, "glass")

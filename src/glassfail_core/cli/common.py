@@ -11,7 +11,7 @@ import numpy as np
 
 from .._atomic import json_default
 from ..errors import Cancelled, InputError
-from ..progress import Progress
+from ..progress import Progress, run
 
 __all__ = ["console", "err_console", "emit_json", "run_with_progress", "structure_argument", "json_option",
            "load_structure", "parse_cell"]
@@ -95,35 +95,34 @@ def load_structure(path, *, cell=None, layer="top", type_map=None, frame=0):
     return glass
 
 
-def run_with_progress(job, *, description="working", quiet=False, fields=None):
+def run_with_progress(job, *, description="working", quiet=False, fields=None, on_event=None):
     """Drive a progress generator with a rich progress bar; Ctrl-C closes the job cleanly.
 
     ``fields`` maps keys of ``Progress.data`` to format strings shown after the bar, e.g.
     ``{"strain": "ε={:.4f}", "stress": "σ={:.4g} eV/Å²"}``. An event whose data has a ``note`` prints it as a line
-    of its own. Raises :class:`Cancelled` on Ctrl-C (after the job has
-    kept what it finished).
+    of its own. ``on_event`` is called with every event (a front end's own display). Raises :class:`Cancelled` on
+    Ctrl-C (after the job has kept what it finished).
     """
     from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     fields = fields or {}
     bar = Bar(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
               TextColumn("{task.fields[extra]}"), console=err_console, disable=quiet, transient=False)
+
+    def show(ev: Progress):
+        if ev.data.get("note") and not quiet:  # a line worth keeping (e.g. "resumed ..."), above the bar
+            bar.console.print(f"[dim]{ev.data['note']}[/]")
+        if on_event is not None:
+            on_event(ev)
+        extra = "  ".join(fmt.format(ev.data[k]) for k, fmt in fields.items() if k in ev.data)
+        if ev.message and not extra:
+            extra = ev.message
+        bar.update(task, completed=ev.done, total=ev.total, extra=extra, description=ev.stage or description)
+
     try:
         with bar:
             task = bar.add_task(description, total=None, extra="")
-            while True:
-                try:
-                    ev: Progress = next(job)
-                except StopIteration as stop:
-                    return stop.value
-                if ev.data.get("note") and not quiet:  # a line worth keeping (e.g. "resumed ..."), above the bar
-                    bar.console.print(f"[dim]{ev.data['note']}[/]")
-                extra = "  ".join(fmt.format(ev.data[k]) for k, fmt in fields.items() if k in ev.data)
-                if ev.message and not extra:
-                    extra = ev.message
-                bar.update(task, completed=ev.done, total=ev.total, extra=extra, description=ev.stage or description)
+            return run(job, on_progress=show)
     except KeyboardInterrupt:
         job.close()
         raise Cancelled("interrupted (Ctrl-C); finished work was kept") from None
-    finally:
-        job.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option, load_structure, parse_cell, run_with_progress, structure_argument
+from ..workflows import PREPARED
 from .energy import platform_option
 
 
@@ -54,9 +55,9 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
     unchanged by the relaxation) before straining; the report is printed.
     """
     from ..errors import InputError
-    from ..physics import AQSParams, deform_steps, resolve_platform
+    from ..physics import AQSParams, resolve_platform
     from ..physics.engines import resolve_tilt_platform
-    from ..physics.prepare import needs_preparation
+    from ..workflows import prepare_deform_steps
 
     try:
         name = resolve_platform(platform)
@@ -68,19 +69,17 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
             name = resolve_tilt_platform(platform)
         except InputError as exc:
             raise click.BadParameter(str(exc), param_hint="--platform")
-    reason = needs_preparation(glass, model=model) if prepare is None else ("asked (--prepare)" if prepare else None)
-    prep = None
-    if reason is not None:
-        glass, prep = _prepare(glass, run_dir, reason, model=model, platform=name, threads=threads, quiet=as_json)
     try:
         params = AQSParams(step=step, refine_step=refine_step, max_strain=max_strain, axis=axis, until=until,
                            mode=mode, angle=angle, grips=grips, transverse=transverse, fmax=fmax, model=model,
                            platform=name, threads=threads)
     except InputError as exc:
         raise click.UsageError(str(exc))
-    job = deform_steps(glass, params, run_dir=run_dir)
-    res = run_with_progress(job, description="deform", quiet=as_json,
-                            fields={"strain": "ε={:.4f}", "stress": "σ={:.5f} eV/Å²", "n_broken": "broken={}"})
+    job = prepare_deform_steps(glass, params, prepare=prepare, run_dir=run_dir)
+    outcome = run_with_progress(job, description="deform", quiet=as_json,
+                                fields={"strain": "ε={:.4f}", "stress": "σ={:.5f} eV/Å²", "n_broken": "broken={}"},
+                                on_event=None if as_json else _show_prepared(run_dir))
+    res, prep = outcome.result, outcome.prepare
     d = res.to_dict(arrays=False)
     d["run_dir"] = str(run_dir)
     if prep is not None:
@@ -102,45 +101,22 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
                   f"{res.info['n_minimisations']} minimisations, {res.info['wall_s']:.1f} s on {res.info['platform']}")
 
 
-PREPARED, PREPARE_REPORT = "prepared.extxyz", "prepare.json"
-
-
 def _vec(v):
     return f"({v[0]:.3f}, {v[1]:.3f})"
 
 
-def _prepare(glass, run_dir, reason, *, model, platform, threads, quiet):
-    """Repair + relax ``glass`` into ``run_dir`` (or reuse what an earlier call there prepared from the same input).
+def _show_prepared(run_dir):
+    """Print the preparation report when the workflow says the structure was prepared (or reused)."""
+    path = run_dir / PREPARED
 
-    Returns the prepared Glass as read back from ``run_dir/prepared.extxyz`` (so that a resumed run hashes the
-    same sample) and the report as a dict (with ``reason`` and ``reused``)."""
-    import json
-
-    from .._atomic import write_json
-    from ..io import read_structure, write_structure
-    from ..physics.prepare import prepare_steps, structure_hash
-
-    path, rep_path = run_dir / PREPARED, run_dir / PREPARE_REPORT
-    h = structure_hash(glass)
-    report = None
-    if path.is_file() and rep_path.is_file():
-        try:
-            old = json.loads(rep_path.read_text())
-        except (OSError, ValueError):
-            old = {}
-        if old.get("input_hash") == h and old.get("model") == model:
-            report = {**old, "reused": True}
-    if report is None:
-        job = prepare_steps(glass, model=model, platform=platform, threads=threads)
-        prepared, rep = run_with_progress(job, description="prepare", quiet=quiet)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_structure(prepared, path)
-        report = {"reason": reason, "model": model, **rep.to_dict(), "summary": rep.summary(), "reused": False}
-        write_json(rep_path, report)
-    if not quiet:
-        console.print(f"[bold]prepare[/] ({reason}): " + report["summary"].replace("\n", "\n  ")
+    def show(event):
+        report = event.data.get("prepare")
+        if event.stage != "prepare" or report is None:
+            return
+        console.print(f"[bold]prepare[/] ({report['reason']}): " + report["summary"].replace("\n", "\n  ")
                       + (f"\n  [dim]reused {path}[/]" if report["reused"] else f"\n  [dim]wrote {path}[/]"))
         if not report["topology_unchanged"]:
             console.print(f"[yellow]warning:[/] relaxation still changed {len(report['bonds_lost'])} bond(s) and "
                           f"added {len(report['bonds_gained'])}; the run starts from the relaxed bonds")
-    return read_structure(path), report
+
+    return show

@@ -11,22 +11,11 @@ import click
 from .common import console, emit_json, err_console, json_option, run_with_progress
 
 
-def _ring_summary(glass):
-    """Ring statistics of the detected network, or None (with a reason) when the ring analysis is unavailable."""
-    try:
-        from ..rings import find_rings, ring_statistics
-    except ImportError:  # pragma: no cover - the ring module ships with glassfail
-        return None, "ring analysis not available"
-    if glass.n_si < 3:
-        return None, "too few atoms for rings"
-    from ..errors import StructureError
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            st = ring_statistics(find_rings(glass))
-        except StructureError as exc:  # the atoms are written all the same; only the ring analysis is refused
-            return None, f"rings not analysed: {exc}"
+def _ring_summary(det):
+    """Ring statistics of a detection as JSON-ready numbers, or None (with the reason) when it has no rings."""
+    st = det.stats
+    if st is None:
+        return None, det.rings_note
     n = st.n_rings
     return {
         "n_rings": n,
@@ -38,9 +27,10 @@ def _ring_summary(glass):
     }, None
 
 
-def _summary(glass, out_path):
+def _summary(det, out_path):
+    glass = det.glass
     info = glass.info
-    rings, why = _ring_summary(glass)
+    rings, why = _ring_summary(det)
     conf = glass.arrays.get("confidence")
     d = {
         "output": None if out_path is None else str(out_path),
@@ -84,7 +74,7 @@ def command(image, output, pixel_size, species, invert, frame, sensitivity, atom
     """
     from ..io import write_structure
     from ..micrograph import count_frames, read_micrograph
-    from ..micrograph.detect import detect_steps
+    from ..workflows import detect_rings_steps
 
     if pixel_size is not None and not pixel_size > 0:
         raise click.BadParameter(f"must be positive (Å/px), got {pixel_size}", param_hint="--pixel-size")
@@ -102,19 +92,20 @@ def command(image, output, pixel_size, species, invert, frame, sensitivity, atom
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             m = read_micrograph(image, pixel_size=pixel_size, frame=k)
-            job = detect_steps(m, species=species, invert=invert, sensitivity=sensitivity, atom_sigma=atom_sigma,
-                               check_scale=not no_scale_check)
-            glass = run_with_progress(job, description="detect", quiet=as_json)
+            job = detect_rings_steps(m, species=species, invert=invert, sensitivity=sensitivity,
+                                     atom_sigma=atom_sigma, check_scale=not no_scale_check)
+            det = run_with_progress(job, description="detect", quiet=as_json)
+        glass = det.glass
         for note in m.info.get("notes", []):
             err_console.print(f"[yellow]note:[/] {note}")
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}")
         if len(glass) == 0:  # nothing to write: say so instead of leaving an empty structure file
             err_console.print(f"[yellow]warning:[/] no atoms found; {out} was not written")
-            results.append(_summary(glass, None))
+            results.append(_summary(det, None))
             continue
         write_structure(glass, out)
-        results.append(_summary(glass, out))
+        results.append(_summary(det, out))
     if as_json:
         emit_json(results[0] if len(results) == 1 else results)
         return

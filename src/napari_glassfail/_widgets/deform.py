@@ -1,4 +1,4 @@
-"""Deform (OpenMM): athermal quasistatic loading of a structure layer to its first (or complete) failure, with a
+"""Deform (AQS): athermal quasistatic loading of a structure layer to its first (or complete) failure, with a
 live stress–strain plot; the trajectory becomes a time axis with the broken bonds highlighted.
 
 Structures detected in a micrograph (the Detect widget's layers), Si-only networks and non-periodic structures
@@ -14,7 +14,10 @@ from magicgui.widgets import ComboBox, FloatSpinBox, Label
 from glassfail_core.errors import Cancelled, InputError
 from glassfail_core.progress import Progress
 
-from .._core import require
+from glassfail_core.physics import AQSParams, platform_names, resolve_platform
+from glassfail_core.physics.engines import resolve_tilt_platform
+from glassfail_core.workflows import prepare_deform_steps
+
 from .._layers import KEY, find_structure_layers, glass_from_layers, new_group, trajectory_layer_data
 from ._base import JobWidget
 from ._plot import StressStrainPlot
@@ -26,26 +29,8 @@ UNTIL = {"first break": "first", "complete failure": "complete"}
 PREPARE = {"auto": None, "always": True, "never": False}
 
 
-def deform_job(glass, params, *, prepare=None, run_dir=None):
-    """The Deform work as a core job: optional repair + relaxation, then ``deform_steps``.
-
-    ``prepare`` None decides with ``needs_preparation`` (micrograph detections, Si-only networks, non-periodic
-    structures not at a force minimum), True/False force it. When it runs, one event carries
-    ``data["prepared"]`` (the Glass that is deformed), ``data["report"]`` (a ``PrepareReport``) and
-    ``data["reason"]``. Every ``deform`` event carries the current configuration (see ``deform_steps``).
-    Returns the ``FractureResult``.
-    """
-    physics = require("physics", "deformation")
-    from glassfail_core.physics.prepare import needs_preparation, prepare_steps
-
-    reason = needs_preparation(glass, model=params.model) if prepare is None else ("asked" if prepare else None)
-    if reason is not None:
-        yield Progress("prepare", 0, None, f"preparing the structure ({reason})")
-        glass, report = yield from prepare_steps(glass, model=params.model, platform=params.platform,
-                                                 threads=params.threads)
-        yield Progress("prepare", 1, 1, f"prepared: {len(glass)} atoms",
-                       {"prepared": glass, "report": report, "reason": reason})
-    return (yield from physics.deform_steps(glass, params, run_dir=run_dir))
+#: The Deform work: the core's prepare-then-deform workflow (returns a ``DeformOutcome``).
+deform_job = prepare_deform_steps
 
 
 def frame_from_event(event: Progress):
@@ -60,7 +45,7 @@ def frame_from_event(event: Progress):
 
 
 class DeformWidget(JobWidget):
-    """Dock widget: Deform (OpenMM) a structure layer."""
+    """Dock widget: Deform (AQS) a structure layer."""
 
     run_text = "Deform"
     description = "deforming"
@@ -87,11 +72,16 @@ class DeformWidget(JobWidget):
                                 tooltip="auto: for micrograph detections, Si-only networks and non-periodic "
                                         "structures not at a force minimum")
         self.plot = StressStrainPlot()
+        self.engine = Label(value="")
         self.summary = Label(value="")
         super().__init__(napari_viewer, controls=[
             self.structure, self.mode, self.axis, self.angle, self.grips, self.transverse, self.step, self.refine_step,
             self.max_strain, self.until, self.platform, self.prepare])
-        self.extend([self.summary, self.plot])
+        self.extend([self.engine, self.summary, self.plot])
+        self.platform.changed.connect(self._show_engine)
+        self.mode.changed.connect(self._show_engine)
+        self.grips.changed.connect(self._show_engine)
+        self._show_engine()
         self.frames: list = []
         self.result = None
         self.result_layers: list = []
@@ -118,17 +108,24 @@ class DeformWidget(JobWidget):
 
     @staticmethod
     def _platforms():
-        try:
-            from glassfail_core.physics import platform_names
+        return ["auto", *platform_names()]
 
-            return ["auto", *platform_names()]
-        except Exception:  # noqa: BLE001 - no physics here: the job will say so
-            return ["auto"]
+    def _show_engine(self, *_):
+        """Say which engine runs: the platform chosen, or what "auto" resolves to (periodic shear: NumPy)."""
+        try:
+            if self.mode.value == "shear" and self.grips.value == 0:
+                name = resolve_tilt_platform(None if self.platform.value == "auto" else self.platform.value)
+            else:
+                name = resolve_platform(None if self.platform.value == "auto" else self.platform.value)
+        except InputError as exc:
+            self.engine.value = f"engine: {exc}"
+            return
+        kind = "double-precision NumPy" if name == "NumPy" else f"OpenMM {name}"
+        self.engine.value = f"engine: {kind}"
 
     # ------------------------------------------------------------------ work
     def params(self):
-        physics = require("physics", "deformation")
-        return physics.AQSParams(
+        return AQSParams(
             step=float(self.step.value), refine_step=float(self.refine_step.value),
             max_strain=float(self.max_strain.value), axis=self.axis.value, transverse=self.transverse.value,
             until=UNTIL[self.until.value], mode=self.mode.value, angle=float(self.angle.value),
@@ -160,7 +157,8 @@ class DeformWidget(JobWidget):
             self.frames.append(frame)
             self.plot.add_point(frame["strain"], float(data["stress"]))
 
-    def on_result(self, result):
+    def on_result(self, outcome):
+        result = outcome.result
         self.result = result
         if result.rupture_strain is not None:
             self.plot.mark_break(result.rupture_strain)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from magicgui.widgets import ComboBox, FloatSpinBox, Label
 
-from glassfail_core.progress import Progress
+from glassfail_core.workflows import detect_rings_steps
 
-from .._core import require
 from .._layers import KEY, glass_layer_data, micrograph_from_layer, ring_stats_text
 from ._base import JobWidget
 
@@ -19,22 +18,8 @@ SPECIES_MODES = {"auto": "auto", "Si and O": "si-o", "Si only (O at bond midpoin
 POLARITIES = {"auto": None, "bright atoms": False, "dark atoms": True}
 
 
-def detect_job(micrograph, *, species="auto", invert=None, sensitivity=1.0, **params):
-    """The Detect work as a core job: atoms (``detect_steps``, with its own progress), then rings.
-
-    Returns ``(glass, ringset)``; ``ringset`` is None when no atom was found.
-    """
-    mg = require("micrograph", "atom detection")
-    rings = require("rings", "ring analysis")
-    yield Progress("detect", 0, None, "detecting atoms")
-    glass = yield from mg.detect_steps(micrograph, species=species, invert=invert, sensitivity=sensitivity,
-                                       **params)
-    if len(glass) == 0:
-        return glass, None
-    yield Progress("rings", 0, 1, f"{len(glass)} atoms; finding rings", data={"n_atoms": len(glass)})
-    ringset = rings.find_rings(glass)
-    yield Progress("rings", 1, 1, f"{len(ringset.sizes)} rings")
-    return glass, ringset
+#: The Detect work: the core's detect-then-rings workflow (returns a ``Detection``).
+detect_job = detect_rings_steps
 
 
 class DetectWidget(JobWidget):
@@ -90,7 +75,7 @@ class DetectWidget(JobWidget):
                           invert=POLARITIES[self.polarity.value], sensitivity=float(self.sensitivity.value))
 
     def on_result(self, result):
-        glass, ringset = result
+        glass, ringset = result.glass, result.ringset
         if len(glass) == 0:
             self.stats.value = ""
             self.status.value = "no atoms found (try a higher sensitivity or the other polarity)"
@@ -99,5 +84,6 @@ class DetectWidget(JobWidget):
         self.result_layers = self.add_layers(glass_layer_data(glass, name=name, rings=ringset))
         for lay in self.result_layers:
             lay.metadata[KEY]["source_image"] = self._source.name
-        self.stats.value = ring_stats_text(ringset)
-        self.status.value = f"{len(glass)} atoms ({glass.n_si} Si, {glass.n_o} O), {len(ringset.sizes)} rings"
+        self.stats.value = ring_stats_text(ringset) if ringset is not None else result.rings_note
+        n_rings = f"{len(ringset.sizes)} rings" if ringset is not None else "no rings"
+        self.status.value = f"{len(glass)} atoms ({glass.n_si} Si, {glass.n_o} O), {n_rings}"
