@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Mapping, Optional, TypeVar
 
-__all__ = ["Progress", "run", "Job"]
+__all__ = ["Progress", "run", "events", "Job"]
 
 T = TypeVar("T")
 
@@ -66,6 +66,36 @@ class Progress:
 Job = Generator[Progress, None, T]
 
 
+def events(job: "Job[T]", should_stop: Optional[Callable[[], bool]] = None) -> "Job[T]":
+    """Re-yield a job's events and return its result; the one loop that drives a job.
+
+    ``should_stop`` is polled before each step: when it returns True the job is closed and
+    :class:`~glassfail_core.errors.Cancelled` is raised (the job keeps what it had finished). The job is closed
+    however this generator ends, so its cleanup runs where it is driven (a napari worker thread, say).
+
+    Examples
+    --------
+    >>> def job():
+    ...     yield Progress("count", 1, 1)
+    ...     return 42
+    >>> [e.done for e in events(job())]
+    [1]
+    """
+    from .errors import Cancelled
+
+    try:
+        while True:
+            if should_stop is not None and should_stop():
+                raise Cancelled("stopped at the user's request; finished work was kept")
+            try:
+                event = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield event
+    finally:
+        job.close()
+
+
 def run(job: "Job[T]", on_progress: Optional[Callable[[Progress], Any]] = None,
         should_stop: Optional[Callable[[], bool]] = None) -> T:
     """Drive a progress generator to completion and return its result.
@@ -89,17 +119,14 @@ def run(job: "Job[T]", on_progress: Optional[Callable[[Progress], Any]] = None,
     >>> run(job())
     'done'
     """
-    from .errors import Cancelled
-
+    gen = events(job, should_stop)
     try:
         while True:
-            event = next(job)
+            try:
+                event = next(gen)
+            except StopIteration as stop:
+                return stop.value
             if on_progress is not None:
                 on_progress(event)
-            if should_stop is not None and should_stop():
-                job.close()
-                raise Cancelled("stopped at the user's request; finished work was kept")
-    except StopIteration as stop:
-        return stop.value
     finally:
-        job.close()
+        gen.close()

@@ -23,9 +23,9 @@ from typing import Any, Callable, Optional
 from magicgui.widgets import Container, Label, PushButton
 
 from glassfail_core.errors import Cancelled, GlassfailError
-from glassfail_core.progress import Progress
+from glassfail_core.progress import Progress, events, run
 
-__all__ = ["JobRunner", "JobWidget", "notify_error", "drive"]
+__all__ = ["JobRunner", "JobWidget", "notify_error"]
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +42,6 @@ def notify_error(exc: BaseException) -> None:
     else:
         log.error("unexpected error in a glassfail job", exc_info=exc)
         show_error(f"{type(exc).__name__}: {exc}")
-
-
-def drive(job, stop: threading.Event):
-    """Re-yield a core job's events until it returns, or raise Cancelled (after closing it) once ``stop`` is
-    set. Runs in the worker thread, so the job's cleanup (``finally`` blocks, atomic writes) happens there."""
-    try:
-        while True:
-            if stop.is_set():
-                raise Cancelled("stopped at the user's request; finished work was kept")
-            try:
-                event = next(job)
-            except StopIteration as done:
-                return done.value
-            yield event
-    finally:
-        job.close()
 
 
 class JobRunner:
@@ -100,7 +84,8 @@ class JobRunner:
             return None
         from napari.qt.threading import create_worker
 
-        worker = create_worker(drive, job, self._stop, _start_thread=False, _ignore_errors=True)  # we notify
+        # the core's driving loop, in the worker thread: the job's cleanup (finally blocks, atomic writes) runs there
+        worker = create_worker(events, job, self._stop.is_set, _start_thread=False, _ignore_errors=True)  # we notify
         worker.yielded.connect(self._progress)
         worker.returned.connect(self._returned)
         worker.errored.connect(self._errored)
@@ -116,14 +101,7 @@ class JobRunner:
     # -------------------------------------------------------------------------------- callbacks (GUI thread)
     def _run_sync(self, job):
         try:
-            gen = drive(job, self._stop)
-            while True:
-                try:
-                    ev = next(gen)
-                except StopIteration as done:
-                    self._returned(done.value)
-                    break
-                self._progress(ev)
+            self._returned(run(job, on_progress=self._progress, should_stop=self._stop.is_set))
         except Exception as exc:  # noqa: BLE001 - every error becomes a notification
             self._errored(exc)
         finally:
