@@ -28,7 +28,7 @@ import numpy as np
 
 from ._atomic import json_default
 from .errors import StructureError
-from .neighbors import neighbor_pairs
+from .neighbors import neighbor_pairs, wrap
 
 __all__ = [
     "Glass",
@@ -263,12 +263,9 @@ class Glass:
         return minimum_image(self.positions[b[:, 1]] - self.positions[b[:, 0]], self.cell, self.pbc)
 
     def wrapped_positions(self) -> np.ndarray:
-        """Positions folded into ``[0, L)`` along periodic axes (free axes untouched)."""
-        p = np.array(self.positions)
-        for ax in range(2):
-            if self.pbc[ax]:
-                p[:, ax] = np.mod(p[:, ax], self.cell[ax])
-        return p
+        """Positions folded into ``[0, L)`` along periodic axes (free axes untouched), by
+        :func:`~glassfail_core.neighbors.wrap`."""
+        return wrap(self.positions, self.cell, self.pbc)
 
     # ------------------------------------------------------------------ new glasses from this one
     def replace(self, **changes) -> "Glass":
