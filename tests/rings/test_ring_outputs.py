@@ -2,14 +2,16 @@
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from glassfail_core.errors import InputError
 from glassfail_core.generation import honeycomb
-from glassfail_core.rings import (RingStats, find_rings, lemaitre_fit, lemaitre_mu2, ring_label_image,
-                                  ring_polygons, ring_statistics, rings_table, write_rings_csv)
+from glassfail_core.io import read_structure
+from glassfail_core.rings import (RingStats, aboav_weaire, aboav_weaire_fit, find_rings, lemaitre_fit, lemaitre_mu2,
+                                  ring_label_image, ring_polygons, ring_statistics, rings_table, write_rings_csv)
 
 from .networks import D, square_octagon, stone_wales
 
@@ -65,6 +67,29 @@ def test_lemaitre_law():
 def test_statistics_rejects_other_objects():
     with pytest.raises(InputError, match="RingSet"):
         ring_statistics({"rings": []})
+
+
+def test_summary_of_the_sample_glass():
+    g = read_structure(Path(__file__).resolve().parents[2] / "sample_data" / "glass_s2_0.6.extxyz")
+    st = ring_statistics(find_rings(g))
+    assert st.summary() == ("288 rings (+0 open)   <n> = 6.000   μ2 = 0.583\n"
+                            "p(n)  4: 0.017   5: 0.222   6: 0.521   7: 0.222   8: 0.017")
+    assert round(st.mu2, 4) == 0.5833 and round(st.alpha, 4) == 0.3095  # the README's numbers
+
+
+def test_aboav_weaire_list_and_flat_forms_agree():
+    g, _ = stone_wales(12, 12, 2, seed=3)
+    rs = find_rings(g)
+    st = ring_statistics(rs)  # every ring is interior on the torus
+    nbs = [rs.sizes[nb] for nb in rs.ring_neighbors()]
+    fit = aboav_weaire(rs.sizes, nbs)
+    assert fit.alpha == st.alpha and fit.m == st.m and fit.intercept == st.aw_intercept
+    owner = np.repeat(np.arange(rs.n_rings), [len(x) for x in nbs])
+    assert aboav_weaire(rs.sizes, np.concatenate(nbs), owner=owner) == fit
+    assert aboav_weaire_fit(rs.sizes, nbs) == fit.alpha
+    assert np.isnan(aboav_weaire([6, 6], [[6], [6]]).alpha)  # one size: no line
+    with pytest.raises(InputError, match="one sequence per ring"):
+        aboav_weaire([6, 6], [[6]])
 
 
 # ---------------------------------------------------------------- polygons and label images
