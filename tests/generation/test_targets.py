@@ -39,3 +39,20 @@ def test_bounds():
 def test_achievable_variances():
     v = achievable_variances(288, 0.05)
     assert v[0] == 0 and v[1] == pytest.approx(4 / 288) and np.allclose(np.diff(v[1:]), 2 / 288)
+
+
+@pytest.mark.parametrize("max_ring", [8, 10, 19])
+def test_every_variance_on_a_fine_grid_is_reachable(max_ring):
+    """0.2 … 1.5 in steps of 0.005 (0.75, 0.762, 0.85 used to fail): exact mean 6 and variance."""
+    for variance in np.round(np.arange(0.2, 1.5 + 1e-9, 0.005), 3):
+        n, p = target_distribution(float(variance), max_ring)
+        assert abs(p.sum() - 1) < 1e-12 and (p >= 0).all() and p[n == 6] > 0.25
+        assert abs((n * p).sum() - 6) < 1e-9
+        assert abs(((n - 6) ** 2 * p).sum() - variance) < 1e-9
+
+
+def test_variance_075_gives_the_tilted_gamma():
+    """Pinned: p(n) at s² = 0.75 on 4..10 (a regression in the tilt would move these digits)."""
+    n, p = target_distribution(0.75, 10)
+    assert n.tolist() == [4, 5, 6, 7, 8, 9, 10]
+    np.testing.assert_allclose(p[:5], [0.025079, 0.254105, 0.459304, 0.221580, 0.037205], atol=2e-6)

@@ -153,9 +153,13 @@ def target_distribution(variance: float, max_ring: int = 10, *, min_ring: int = 
         cov = (f - mean).T @ ((f - mean) * p[:, None]) + 1e-15 * np.eye(2)
         step = np.linalg.solve(cov, grad)
         t = 1.0
-        while t > 1e-12:  # backtracking on the convex dual
+        while t > 1e-12:  # backtracking on the convex dual ...
             new_val, new_p = dual(lam - t * step)
             if new_val <= val - 1e-4 * t * (grad @ step):
+                break
+            # ... whose value stops changing in floating point near the optimum (|Δ| below round-off of the
+            # value): there the moments themselves must get closer to the target.
+            if np.abs(new_p @ f - target).max() < 0.5 * np.abs(grad).max():
                 break
             t *= 0.5
         lam = lam - t * step
