@@ -76,10 +76,10 @@ def get_micrograph_reader(path):
 
 def read_micrograph_layers(path) -> list:
     """An Image layer of a microscope file, with its scale in Å from the file's calibration."""
-    from ._core import require
+    from glassfail_core.micrograph import read_micrograph
+
     from ._layers import micrograph_layer_data
 
-    mg = require("micrograph", "reading microscope files")
     p = _single_path(path)
-    micrograph = mg.read_micrograph(p)
+    micrograph = read_micrograph(p)
     return [micrograph_layer_data(micrograph, name=p.stem)]

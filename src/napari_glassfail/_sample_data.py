@@ -61,16 +61,14 @@ def sample_micrograph_object():
     present; otherwise the made-on-the-spot sample glass (non-periodic, with a margin) is rendered with the reference
     study's Gaussian spots at 0.32 Å/px and seeded counting noise.
     """
-    from ._core import require
+    from glassfail_core.io import read_structure
+    from glassfail_core.micrograph import read_micrograph, render_glass
 
-    mg = require("micrograph", "the sample micrograph")
     for image_name, truth_name in MICROGRAPH_PAIRS:
         image, truth = _find((image_name,)), _find((truth_name,))
         if image is not None and truth is not None and image.parent == truth.parent:
-            from glassfail_core.io import read_structure
-
-            return mg.read_micrograph(image), read_structure(truth)
-    return mg.render_glass(_micrograph_truth(), pixel_size=PIXEL_SIZE, seed=0), _micrograph_truth()
+            return read_micrograph(image), read_structure(truth)
+    return render_glass(_micrograph_truth(), pixel_size=PIXEL_SIZE, seed=0), _micrograph_truth()
 
 
 def _micrograph_truth():
