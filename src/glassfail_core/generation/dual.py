@@ -11,13 +11,17 @@ on the minimum-image convention, and keeps incremental ring statistics:
 * ``C = Σ_edges q_i q_j`` — the Aboav–Weaire parameter is ``α = −2C / Q2``.
 
 The last identity: the Aboav–Weaire law ``n·m(n) = (6 − α)·n + 6α + μ₂`` (``m(n)`` = mean size of the neighbours of
-``n``-rings), fitted by least squares weighted by the number of rings of each size, has slope
+``n``-rings), fitted by least squares weighted by the number of rings of each size
+(:func:`~glassfail_core.rings.aboav_weaire`, the one fit, which the tests use to check ``C``), has slope
 ``6 − α = 6 + 2C/Q2`` (the weighted fit passes through ``(6, 36 + μ₂)``, as the law does for every α). So α needs
 only the scalar ``C``, updated in O(ring size) per switch — this is what makes the generator linear in size.
 
 The bond switch (Stone–Wales / WWW move) on edge ``(a, b)`` with common neighbours ``c`` (the next neighbour of
 ``a`` after ``b``) and ``d`` (the previous): remove ``(a, b)``, add ``(c, d)``; rings ``a, b`` shrink by one, rings
 ``c, d`` grow by one.
+
+Where the ring centres sit in the plane (spring smoothing, the natural cell, untangling) is
+:mod:`~glassfail_core.generation.dual_geometry`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import math
 import numpy as np
 
 from ..errors import InputError
+from ..rings import aboav_weaire_fit  # noqa: F401 - re-exported: its home was here
+from . import dual_geometry
 
 __all__ = ["DualLattice", "aboav_weaire_fit"]
 
@@ -227,95 +233,17 @@ class DualLattice:
 
     def smooth(self, iterations: int = 10, omega: float = 0.5, *, beta: float = 0.1,
                min_area_fraction: float = 0.05) -> None:
-        """Spring relaxation of the ring centres that never folds a triangle (vectorised; ``O(iterations · edges)``).
-
-        Every dual edge is a spring whose rest length is the sum of the apothems of the two rings it joins (regular
-        polygons with side ``si_si``: ``d / (2·tan(π/n))``), so big rings get room and small rings shrink, close to
-        the geometry the atoms will take; a fraction ``beta`` of zero-rest-length springs (Tutte's barycentric
-        embedding) is mixed in to keep the lattice under mild tension. Each damped Jacobi step moves every node by
-        ``omega`` × its mean spring force, except the nodes of triangles the step would make thinner than
-        ``min_area_fraction`` × the mean triangle area (or invert): those stay put for that step. Starting from a
-        planar embedding (the lattice always is one), the lattice therefore stays planar: no crossing bonds later.
-        """
-        ea, eb, sh = self.edge_arrays()
-        Lvec = np.array([self.Lx, self.Ly])
-        shift = sh * Lvec
-        pos = self.positions()
-        n = self.n_nodes
-        deg = np.bincount(ea, minlength=n) + np.bincount(eb, minlength=n)
-        apothem = self.si_si / (2.0 * np.tan(np.pi / np.maximum(deg, 3)))
-        ell = apothem[ea] + apothem[eb]
-        tri = self.triangles()
-        tsh1, tsh2 = self._triangle_shifts(tri)
-        thr = min_area_fraction * self.Lx * self.Ly / len(tri)
-        for _ in range(int(iterations)):
-            vec = pos[eb] + shift - pos[ea]  # a → b
-            dist = np.hypot(vec[:, 0], vec[:, 1])
-            vec = vec * (beta + (1.0 - beta) * (dist - ell) / dist)[:, None]
-            acc = np.empty_like(pos)
-            for ax in range(2):
-                acc[:, ax] = np.bincount(ea, vec[:, ax], minlength=n) - np.bincount(eb, vec[:, ax], minlength=n)
-            step = omega * acc / deg[:, None]
-            old_area = _areas(pos, tri, tsh1, tsh2, Lvec)
-            limit = np.minimum(thr, 0.5 * old_area)
-            for _try in range(8):
-                new = pos + step
-                bad = _areas(new, tri, tsh1, tsh2, Lvec) <= limit
-                if not bad.any():
-                    break
-                step[tri[bad].ravel()] = 0.0
-            else:
-                new = pos
-            pos = new
+        """Spring relaxation of the ring centres that never folds a triangle (see
+        :func:`~glassfail_core.generation.dual_geometry.smoothed_positions`); the whole lattice does not drift."""
+        pos = dual_geometry.smoothed_positions(self, iterations, omega, beta=beta,
+                                               min_area_fraction=min_area_fraction)
         pos -= pos.mean(axis=0) - self._mean0  # no drift of the whole lattice
         self.set_positions(pos)
 
     def natural_cell(self, *, max_iterations: int = 5000) -> tuple:
-        """Orthorhombic cell edges at which the ring lattice is unstrained on average (its spring energy minimum).
-
-        Bond switching on a torus changes the lattice's *natural* shape: dislocation pairs made by the switches can
-        glide apart and annihilate around the periodic boundary, adding or removing part of a ring row or column.
-        The result is a homogeneous elastic strain of the lattice in its original cell — measured here for 16 × 18
-        rings at s² = 0.6: −7.7 % along x and +5.1 % along y (seed 7), up to −12 % along y (seed 9). This method
-        minimises the spring energy of :meth:`smooth` (rest length = sum of the apothems of the two rings; no
-        Tutte springs) over the fractional positions *and* the two cell edges (SciPy L-BFGS-B, ``O(edges)`` per
-        step) and returns ``(Lx, Ly, energy)``; the lattice itself is not changed (see :meth:`rescale`).
-
-        Examples
-        --------
-        >>> lat = DualLattice(4, 4)
-        >>> Lx, Ly, e = lat.natural_cell()
-        >>> round(Lx / lat.Lx, 6), round(Ly / lat.Ly, 6)
-        (1.0, 1.0)
-        """
-        from scipy.optimize import minimize
-
-        ea, eb, sh = self.edge_arrays()
-        n = self.n_nodes
-        deg = np.bincount(ea, minlength=n) + np.bincount(eb, minlength=n)
-        apothem = self.si_si / (2.0 * np.tan(np.pi / np.maximum(deg, 3)))
-        ell = apothem[ea] + apothem[eb]
-        L0 = np.array([self.Lx, self.Ly])
-        f0 = self.positions() / L0
-
-        def fun(x):
-            f = x[: 2 * n].reshape(n, 2)
-            L = L0 * np.exp(x[2 * n:])
-            df = f[eb] - f[ea] + sh
-            v = df * L
-            d = np.hypot(v[:, 0], v[:, 1])
-            ext = d - ell
-            gv = (ext / d)[:, None] * v
-            gdf = gv * L
-            gf = np.empty((n, 2))
-            for ax in range(2):
-                gf[:, ax] = np.bincount(eb, gdf[:, ax], minlength=n) - np.bincount(ea, gdf[:, ax], minlength=n)
-            return 0.5 * float((ext * ext).sum()), np.concatenate([gf.ravel(), (gv * v).sum(axis=0)])
-
-        res = minimize(fun, np.concatenate([f0.ravel(), np.zeros(2)]), jac=True, method="L-BFGS-B",
-                       options={"maxiter": int(max_iterations), "gtol": 1e-8})
-        L = L0 * np.exp(res.x[2 * n:])
-        return float(L[0]), float(L[1]), float(res.fun)
+        """``(Lx, Ly, energy)``: the cell edges at which the lattice is unstrained on average (see
+        :func:`~glassfail_core.generation.dual_geometry.natural_cell`); the lattice is not changed."""
+        return dual_geometry.natural_cell(self, max_iterations=max_iterations)
 
     def rescale(self, Lx: float, Ly: float) -> None:
         """Set the cell edges to ``(Lx, Ly)``, scaling the ring positions affinely (never folds a triangle)."""
@@ -326,12 +254,6 @@ class DualLattice:
         self.Lx, self.Ly = float(Lx), float(Ly)
         self._mean0 = self._mean0 * s
         self.set_positions(pos)
-
-    def _triangle_shifts(self, tri):
-        off = self.off
-        s1 = np.array([off[a][b] for a, b in zip(tri[:, 0].tolist(), tri[:, 1].tolist())], float).reshape(-1, 2)
-        s2 = np.array([off[a][c] for a, c in zip(tri[:, 0].tolist(), tri[:, 2].tolist())], float).reshape(-1, 2)
-        return s1, s2
 
     def _build_triangles(self):
         """Triangle lists ``t0, t1, t2`` (counter-clockwise) and ``corner[(u, v)]`` = the triangle that follows the
@@ -368,24 +290,7 @@ class DualLattice:
     def untangle(self, max_iterations: int = 20000, min_area_fraction: float = 0.0) -> bool:
         """Barycentric (Tutte) steps until no triangle is folded; True on success (a safety net for lattices
         built or edited by hand: :meth:`smooth` never folds one)."""
-        ea, eb, sh = self.edge_arrays()
-        shift = sh * np.array([self.Lx, self.Ly])
-        n = self.n_nodes
-        deg = np.bincount(ea, minlength=n) + np.bincount(eb, minlength=n)
-        done = 0
-        while not self.is_embedded(min_area_fraction):
-            if done >= max_iterations:
-                return False
-            pos = self.positions()
-            for _ in range(50):
-                vec = pos[eb] + shift - pos[ea]
-                acc = np.empty_like(pos)
-                for ax in range(2):
-                    acc[:, ax] = np.bincount(ea, vec[:, ax], minlength=n) - np.bincount(eb, vec[:, ax], minlength=n)
-                pos = pos + 0.5 * acc / deg[:, None]
-            self.set_positions(pos)
-            done += 50
-        return True
+        return dual_geometry.untangle(self, max_iterations, min_area_fraction)
 
     def _vectors(self, a, b, pos):
         sh = np.array([self.off[i][j] for i, j in zip(a.tolist(), b.tolist())], dtype=float).reshape(-1, 2)
@@ -424,14 +329,6 @@ class DualLattice:
         assert counts == self.counts and Q2 == self.Q2 and C == self.C and nsum == self.nsum
 
 
-def _areas(pos, tri, s1, s2, L):
-    """Signed areas of triangles ``tri`` with image shifts ``s1`` (first → second) and ``s2`` (first → third)."""
-    p0 = pos[tri[:, 0]]
-    vb = pos[tri[:, 1]] + s1 * L - p0
-    vc = pos[tri[:, 2]] + s2 * L - p0
-    return 0.5 * (vb[:, 0] * vc[:, 1] - vb[:, 1] * vc[:, 0])
-
-
 def _retriangulate(corner, t0, t1, t2, a, b, c, d):
     """Triangles (a, b, c) and (b, a, d) become (a, d, c) and (d, b, c) (both counter-clockwise)."""
     ta = corner.pop((a, b))
@@ -460,24 +357,3 @@ def _delta_c(nsum, a, b, c, d, qa, qb, qc, qd):
     before = qa * qb + (qa + qb) * (qc + qd)
     after = (qc + 1) * (qd + 1) + (qa + qb - 2) * (qc + qd + 2)
     return -xa - xb + xc + xd + after - before
-
-
-def aboav_weaire_fit(sizes, neighbour_sizes):
-    """Aboav–Weaire α by the count-weighted least-squares line of ``n·m(n)`` against ``n``.
-
-    A direct (slow) evaluation used to check the incremental ``α = −2C/Q2``.
-
-    Parameters
-    ----------
-    sizes : (N,) ints
-        Ring sizes.
-    neighbour_sizes : list of N sequences
-        Sizes of each ring's neighbours.
-    """
-    sizes = np.asarray(sizes)
-    msum = np.array([np.sum(x) for x in neighbour_sizes], float)
-    ns = np.unique(sizes)
-    cnt = np.array([(sizes == n).sum() for n in ns], float)
-    y = np.array([msum[sizes == n].sum() / c for n, c in zip(ns, cnt)])  # n·m(n)
-    slope, _ = np.polyfit(ns.astype(float), y, 1, w=np.sqrt(cnt))
-    return 6.0 - slope
