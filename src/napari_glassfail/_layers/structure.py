@@ -37,16 +37,10 @@ def compute_rings(glass: Glass):
 
 
 def ring_stats_text(ringset) -> str:
-    """One short block with p(n) and μ2 of a RingSet (what the Detect widget shows)."""
+    """One short block with p(n) and μ2 of a RingSet (what the Detect widget shows): the core's summary."""
     if ringset is None:
         return "rings: not available"
-    st = ring_statistics(ringset)
-    n = max(int(st.n_rings), 1)
-    parts = [f"{k}: {v / n:.3f}" for k, v in sorted(st.counts.items())]
-    return (
-        f"{st.n_rings} rings (+{st.open_rings} open)   <n> = {st.mean:.3f}   μ2 = {st.mu2:.3f}\n"
-        "p(n)  " + "   ".join(parts)
-    )
+    return ring_statistics(ringset).summary()
 
 
 def atom_features(glass: Glass, ringset=None) -> dict:
