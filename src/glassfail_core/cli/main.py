@@ -15,7 +15,7 @@ import click
 from ..errors import Cancelled, GlassfailError, InputError
 
 # Subcommand modules (glassfail_core.cli.<name>), each defining a click command called ``command``.
-COMMANDS = ["info", "convert", "energy", "relax", "deform", "detect", "render", "rings", "generate"]
+COMMANDS = ["info", "convert", "energy", "relax", "deform", "detect", "render", "rings", "generate", "dataset"]
 
 
 class _Group(click.Group):

@@ -1,0 +1,81 @@
+"""Reading a built dataset: ``load_dataset(DIR)`` → the index table and lazy per-sample access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .store import INDEX_FILE, DatasetStore
+
+__all__ = ["Dataset", "load_dataset", "Sample"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled sample: the relaxed initial structure, its labels, curves and breaks."""
+
+    index: int
+    glass: object
+    labels: dict
+    meta: dict
+    strains: np.ndarray
+    stresses: np.ndarray
+    energies: np.ndarray
+    break_bonds: np.ndarray
+    break_strains: np.ndarray
+    break_sites: np.ndarray
+
+    @property
+    def split(self) -> str:
+        return self.meta.get("split", "")
+
+
+class Dataset:
+    """A dataset folder opened for reading.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The index: one row per sample (``status`` "ok" or "failed").
+    spec : DatasetSpec
+    """
+
+    def __init__(self, root):
+        self.store = DatasetStore(root)
+        self.root = self.store.root
+        self.spec = self.store.spec
+        path = self.root / INDEX_FILE
+        if not path.is_file():
+            raise InputError(f"{self.root} has no {INDEX_FILE} yet (run glassfail dataset build)")
+        import pandas as pd
+
+        self.table = pd.read_parquet(path)
+
+    def __len__(self) -> int:
+        return int((self.table["status"] == "ok").sum()) if len(self.table) else 0
+
+    def indices(self, split=None) -> list:
+        """Indices of the finished samples (of one split: "train", "val" or "test")."""
+        t = self.table[self.table["status"] == "ok"]
+        if split is not None:
+            t = t[t["split"] == split]
+        return [int(i) for i in t["index"]]
+
+    def sample(self, index: int) -> Sample:
+        d = self.store.read_sample(index)
+        return Sample(int(index), self.store.glass(index), d["labels"], d["meta"], d["strains"], d["stresses"],
+                      d["energies"], d["break_bonds"], d["break_strains"], d["break_sites"])
+
+    def __iter__(self):
+        for i in self.indices():
+            yield self.sample(i)
+
+
+def load_dataset(root) -> Dataset:
+    """Open the dataset in folder ``root`` (see :mod:`glassfail_core.dataset.store` for its layout)."""
+    if not Path(root).exists():
+        raise InputError(f"{root}: no such dataset folder")
+    return Dataset(root)
