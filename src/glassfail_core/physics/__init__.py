@@ -17,10 +17,8 @@ Public interface::
 
 from __future__ import annotations
 
-import numpy as np
-
 from .aqs import AQSParams, FractureResult, deform, deform_steps
-from .engines import make_engine, platform_names, resolve_platform
+from .engines import energy_forces, make_engine, platform_names, resolve_platform
 from .models import MODELS, PairModel, PairParams, get_model
 from .prepare import PrepareReport, needs_preparation, prepare_for_simulation, prepare_steps, structure_hash
 from .reference import check_glass, per_atom_energy, stress
@@ -35,21 +33,3 @@ __all__ = [
     "prepare_for_simulation", "prepare_steps", "needs_preparation", "PrepareReport", "structure_hash",
 ]
 
-
-def energy_forces(glass, *, model="rhh", platform=None, threads=None):
-    """Total energy (eV) and forces ``(N, 2)`` (eV/Å) of ``glass``.
-
-    ``platform=None`` uses the double-precision NumPy engine on a CPU-only machine (a GPU OpenMM platform when
-    one exists); ``"Reference"``, ``"CPU"``, ``"CUDA"``, ``"OpenCL"`` force an OpenMM platform.
-
-    Examples
-    --------
-    >>> from glassfail_core.generation import honeycomb
-    >>> e, f = energy_forces(honeycomb(4, 6), platform="NumPy")
-    >>> round(e, 4), f.shape
-    (-39.328, (120, 2))
-    """
-    model = get_model(model)
-    check_glass(glass, model, require_bonds=False)
-    eng = make_engine(glass, model=model, platform=platform, threads=threads)
-    return eng.energy_forces()
