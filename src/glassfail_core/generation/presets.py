@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..glass import Glass
+from ..repair import bridge_midpoints
 
 __all__ = ["honeycomb", "stone_wales", "DEFAULT_SI_SI"]
 
@@ -51,18 +52,19 @@ def honeycomb(nx: int = 16, ny: int = 18, *, si_si: float = DEFAULT_SI_SI, oxyge
     up = centres + [0.0, d]  # vertex at 90°
     down = centres + [0.5 * a, 0.5 * d]  # vertex at 30°
     si = np.concatenate([up, down])
-    parts = [si]
-    if oxygen:
-        o = np.concatenate([
-            up + [0.25 * a, -0.25 * d],  # towards the 30° vertex of the same ring
-            up + [-0.25 * a, -0.25 * d],  # towards the 150° vertex
-            up + [0.0, 0.5 * d],  # towards the ring above
-        ])
-        parts.append(o)
-    pos = np.concatenate(parts)
     cell = np.array([nx * a, ny * 1.5 * d])
-    pos = pos + [0.25 * a, 0.25 * d]  # keep atoms off the cell edges
-    pos = np.mod(pos, cell)
+    pos = np.mod(si + [0.25 * a, 0.25 * d], cell)  # kept off the cell edges
+    if oxygen:
+        n = nx * ny
+        k = np.arange(n)  # ring k = (i, j): its "up" Si is k, its "down" Si n + k
+        i, j = i.ravel(), j.ravel()
+        partners = np.concatenate([
+            n + k,  # the 30° vertex of the same ring
+            n + ((i - 1) % nx) * ny + j,  # the 150° vertex (the ring to the left)
+            n + ((i - 1 + j % 2) % nx) * ny + (j + 1) % ny,  # the ring above
+        ])
+        pairs = np.stack([np.tile(k, 3), partners], axis=1)
+        pos = np.concatenate([pos, bridge_midpoints(pos, pairs, cell, (True, True))])
     species = ["Si"] * len(si) + (["O"] * (3 * nx * ny) if oxygen else [])
     info = {"preset": "honeycomb", "rings": [int(nx), int(ny)], "si_si": d, "target_variance": 0.0}
     return Glass(pos, species, cell, pbc=(True, True), info=info)

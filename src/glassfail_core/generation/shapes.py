@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..glass import Glass
 from ..neighbors import minimum_image
+from ..repair import largest_piece
 
 __all__ = ["cut_shape", "SHAPES", "remove_dangling"]
 
@@ -128,10 +129,8 @@ def _fits(what, w, h, L, pbc):
 
 
 def remove_dangling(glass: Glass) -> Glass:
-    """Remove atoms until every Si has ≥ 2 bonds and every O exactly 2, and keep the largest connected piece."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
+    """Remove atoms until every Si has ≥ 2 bonds and every O exactly 2, and keep the largest connected piece
+    (:func:`glassfail_core.repair.largest_piece`)."""
     g = glass
     while len(g):
         c = g.coordination
@@ -141,12 +140,7 @@ def remove_dangling(glass: Glass) -> Glass:
         g = g.subset(~bad)
     if len(g) == 0:
         return g
-    b = g.bonds
-    n = len(g)
-    if len(b):
-        adj = coo_matrix((np.ones(len(b)), (b[:, 0], b[:, 1])), shape=(n, n))
-        _, labels = connected_components(adj, directed=False)
-        big = np.bincount(labels).argmax()
-        if (labels != big).any():
-            g = remove_dangling(g.subset(labels == big))
+    piece = largest_piece(len(g), g.bonds)
+    if not piece.all():
+        g = remove_dangling(g.subset(piece))
     return g
