@@ -198,7 +198,7 @@ def test_no_atoms_from_spots_cut_by_the_image_edge(amorphous):
 
 
 def test_o_must_bridge_two_si_not_sit_at_the_midpoint():
-    from glassfail_core.micrograph.detect import _bridges, _complete_bonds
+    from glassfail_core.micrograph.detect.network import _bridges, _complete_bonds
 
     si = np.array([[0.0, 0.0], [3.0, 0.0], [6.0, 0.0]])
     # a bent bridge (O 0.9 Å off the midpoint), a stray spot 0.5 Å from a Si, and one between nothing
@@ -220,7 +220,8 @@ def test_weak_spot_kept_only_where_the_network_has_a_gap():
     are rejected, a weak spot that is a real Si (its three neighbours one bond short without it) is kept, and so is
     a weak spot near the image edge."""
     from glassfail_core.generation import honeycomb
-    from glassfail_core.micrograph.detect import DetectParams, _weak_spots_fit
+    from glassfail_core.micrograph.detect import DetectParams
+    from glassfail_core.micrograph.detect.spots import _weak_spots_fit
 
     g = honeycomb(6, 6)
     si = g.wrapped_positions()[g.si_mask]
@@ -253,7 +254,7 @@ def test_weak_spot_kept_only_where_the_network_has_a_gap():
 def test_edge_si_bonded_along_the_edge_not_across_a_cut_ring():
     """Two Si both near the image edge: bonded when at a bond length (a lattice row parallel to the edge), not when
     as far apart as a chord across a ring cut by the edge (their partners lie outside the image)."""
-    from glassfail_core.micrograph.detect import TIGHT_BOND, _complete_bonds
+    from glassfail_core.micrograph.detect.network import TIGHT_BOND, _complete_bonds
 
     d = 3.05
     xy = np.array([[0.3, 0.0], [0.3, 1.02 * d], [0.3, 3.0 * d], [0.3, 3.0 * d + 1.25 * d]])

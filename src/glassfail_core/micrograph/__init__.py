@@ -15,7 +15,7 @@ __all__ = ["Micrograph", "read_micrograph", "write_micrograph", "iter_micrograph
            "match_atoms"]
 
 
-def __getattr__(name):  # detection pulls in scikit-image: load it on first use
+def __getattr__(name):  # the detection package loads on first use
     if name in ("detect_atoms", "detect_steps", "estimate_pixel_size", "DetectParams"):
         from . import detect
 
