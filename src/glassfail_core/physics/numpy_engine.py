@@ -19,6 +19,7 @@ from ..errors import InputError, SimulationError
 
 #: A pair closer than this (Å) during minimisation means the run diverged.
 _COLLAPSE = 0.5
+from .kernels import pair_kernel
 from .minimize import lbfgs
 from .models import get_model
 
@@ -40,8 +41,15 @@ class NumpyEngine:
 
     platform_name = "NumPy"
 
-    def __init__(self, glass, model="rhh", skin=1.0, fixed=None):
+    def __init__(self, glass, model="rhh", skin=1.0, fixed=None, kernel="auto"):
         self.model = get_model(model)
+        if kernel not in ("auto", "numba", "numpy"):
+            raise InputError(f"kernel must be 'auto', 'numba' or 'numpy', got {kernel!r}")
+        self._kernel = None if kernel == "numpy" else pair_kernel()
+        if kernel == "numba" and self._kernel is None:
+            raise InputError("kernel='numba' asked but numba is not installed (pip install numba)")
+        #: ``"numba"`` (compiled kernel) or ``"numpy"`` (the vectorised reference, also the fallback).
+        self.kernel = "numpy" if self._kernel is None else "numba"
         self.fixed = None if fixed is None else np.asarray(fixed, bool)
         self.pbc = tuple(glass.pbc)
         self.n = len(glass)
@@ -53,6 +61,7 @@ class NumpyEngine:
         self._q = q
         vc, dvc = self.model.raw(rc, sig, q)
         self._vc, self._dvc = vc, dvc
+        self._pbc = (bool(self.pbc[0]), bool(self.pbc[1]))
         self._cell = np.array(glass.cell, float)
         self._pos = np.array(glass.positions, float)
         self._tilt = 0.0
@@ -92,31 +101,59 @@ class NumpyEngine:
         return self._pos.copy()
 
     # ------------------------------------------------------------------ neighbour list
+    def _list_stale(self):
+        return (self._list_pos is None or not np.array_equal(self._list_cell, self._cell)
+                or self._list_tilt != self._tilt)
+
     def _ensure_list(self, pos):
-        rebuild = (self._list_pos is None or not np.array_equal(self._list_cell, self._cell)
-                   or self._list_tilt != self._tilt)
+        rebuild = self._list_stale()
         if not rebuild:
             dx = pos - self._list_pos
             if float(np.einsum("ij,ij->i", dx, dx).max()) > (0.5 * self.skin) ** 2:
                 rebuild = True
         if rebuild:
-            from ..neighbors import neighbor_pairs
+            self._build_list(pos)
 
-            reach = self.model.cutoff + self.skin
-            for ax in range(2):
-                if self.pbc[ax] and reach >= 0.5 * self._cell[ax]:
-                    reach = 0.5 * self._cell[ax] - 1e-9
-            i, j, _, _ = neighbor_pairs(pos, self._cell, self.pbc, reach, tilt=self._tilt)
-            self._i, self._j = i, j
-            ti, tj = self.types[i], self.types[j]
-            self._p_sig12 = self._sig12[ti, tj]
-            self._p_q = self._q[ti, tj]
-            self._p_vc = self._vc[ti, tj]
-            self._p_dvc = self._dvc[ti, tj]
-            self._list_pos = pos.copy()
-            self._list_cell = self._cell.copy()
-            self._list_tilt = self._tilt
-            self.n_rebuilds += 1
+    def _build_list(self, pos):
+        from ..neighbors import neighbor_pairs
+
+        reach = self.model.cutoff + self.skin
+        for ax in range(2):
+            if self.pbc[ax] and reach >= 0.5 * self._cell[ax]:
+                reach = 0.5 * self._cell[ax] - 1e-9
+        i, j, _, _ = neighbor_pairs(pos, self._cell, self.pbc, reach, tilt=self._tilt)
+        self._i, self._j = i, j
+        ti, tj = self.types[i], self.types[j]
+        self._p_sig12 = self._sig12[ti, tj]
+        self._p_q = self._q[ti, tj]
+        self._p_vc = self._vc[ti, tj]
+        self._p_dvc = self._dvc[ti, tj]
+        self._list_pos = pos.copy()
+        self._list_cell = self._cell.copy()
+        self._list_tilt = self._tilt
+        self.n_rebuilds += 1
+
+    def _compiled(self, pos, virial=False):
+        """Energy, forces and virial from the compiled kernel (the pair list rebuilt first when stale)."""
+        if self._list_stale():
+            self._build_list(pos)
+        args = (self.types, self._sig12, self._q, self._vc, self._dvc, self._cell, self._pbc[0], self._pbc[1],
+                self._tilt, self.model.cutoff, self.model.screening, virial)
+        pos = np.ascontiguousarray(pos, dtype=float)
+        out = self._kernel(pos, self._list_pos, self._i, self._j, *args)
+        if out[3] > (0.5 * self.skin) ** 2:
+            self._build_list(pos)
+            out = self._kernel(pos, self._list_pos, self._i, self._j, *args)
+        e, f, vir, _, r_min, k = out
+        if not r_min >= _COLLAPSE:
+            self._collapsed(int(k), r_min)
+        return e, f, vir
+
+    def _collapsed(self, k, r):
+        raise SimulationError(
+            f"the minimisation diverged: atoms {int(self._i[k])} and {int(self._j[k])} collapsed to {r:.3g} Å "
+            "(NaN or overlapping atoms; the model or the structure is unphysical)"
+        )
 
     def _terms(self, pos):
         self._ensure_list(pos)
@@ -137,10 +174,7 @@ class NumpyEngine:
         r = np.sqrt(r2)
         if len(r) and not r.min() >= _COLLAPSE:  # also catches NaN
             k = int(np.nanargmin(r)) if np.isfinite(r).any() else 0
-            raise SimulationError(
-                f"the minimisation diverged: atoms {int(i[k])} and {int(j[k])} collapsed to {r[k]:.3g} Å "
-                "(NaN or overlapping atoms; the model or the structure is unphysical)"
-            )
+            self._collapsed(k, r[k])
         inv = 1.0 / r
         inv2 = inv * inv
         inv6 = inv2 * inv2 * inv2
@@ -156,6 +190,10 @@ class NumpyEngine:
     def energy_forces(self, positions=None):
         """Energy (eV) and forces ``(N, 2)`` (eV/Å) at the current state (or at ``positions``)."""
         pos = self._pos if positions is None else np.asarray(positions, float)
+        self.n_evaluations += 1
+        if self._kernel is not None:
+            e, f, _ = self._compiled(pos)
+            return float(e), f
         i, j, vec, r, e, de = self._terms(pos)
         w = de / r
         fx = w * vec[:, 0]
@@ -164,7 +202,6 @@ class NumpyEngine:
         f = np.empty((n, 2))
         f[:, 0] = np.bincount(i, fx, n) - np.bincount(j, fx, n)
         f[:, 1] = np.bincount(i, fy, n) - np.bincount(j, fy, n)
-        self.n_evaluations += 1
         return float(e.sum()), f
 
     def energy(self) -> float:
@@ -177,6 +214,8 @@ class NumpyEngine:
         so ``σ_xy = virial[0, 1] / (Lx Ly)``.
         """
         pos = self._pos if positions is None else np.asarray(positions, float)
+        if self._kernel is not None:
+            return self._compiled(pos, virial=True)[2]
         _, _, vec, r, _, de = self._terms(pos)
         w = de / r
         return np.einsum("k,ka,kb->ab", w, vec, vec)
