@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option, load_structure, parse_cell, run_with_progress, structure_argument
+from ..dataset.labels import labels_from_result
 from ..workflows import PREPARED
 from .energy import platform_option
 
@@ -22,8 +23,9 @@ from .energy import platform_option
 @click.option("--axis", type=click.Choice(["x", "y"]), default="x", show_default=True,
               help="Loading axis (grip shear: the axis joining the grips; periodic shear: the shear direction, "
                    "x meaning x += γ·y).")
-@click.option("--until", type=click.Choice(["first", "complete"]), default="first", show_default=True,
-              help="Stop at the first broken Si–O bond, or strain on until the sample separates.")
+@click.option("--until", type=click.Choice(["first", "failure", "complete"]), default="first", show_default=True,
+              help="Stop at the first broken Si–O bond; past failure (the stress has halved after its maximum, "
+                   "the dataset's rule); or when the sample separates (stress below 5 %% of its maximum).")
 @click.option("--mode", type=click.Choice(["tension", "shear"]), default="tension", show_default=True,
               help="Uniaxial tension, or simple shear: periodic input → Lees–Edwards tilted cell (strain γ, "
                    "stress σ_xy, NumPy engine); non-periodic input or --grips → grips moved sideways.")
@@ -81,6 +83,9 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
                                 on_event=None if as_json else _show_prepared(run_dir))
     res, prep = outcome.result, outcome.prepare
     d = res.to_dict(arrays=False)
+    labels = labels_from_result(res) if res.strains.size else None
+    if labels is not None:  # the one vocabulary: first_break_strain, failure_strain, failure_site, crack, ...
+        d.update(labels.to_dict())
     d["run_dir"] = str(run_dir)
     if prep is not None:
         d["prepare"] = prep
@@ -93,6 +98,8 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
                       f"max {res.max_stress:.5f} eV/Å² at {res.max_stress_strain:.4f}; "
                       f"{len(res.breaks)} bond(s) broken" + (f"; separated at {res.separation_strain:.4f}"
                                                               if res.separated else ""))
+    if until != "first" and labels is not None:
+        console.print(labels.summary().splitlines()[1], highlight=False)
     if res.info.get("boundary") == "lees-edwards":
         v = res.info["cell_vectors"]
         console.print(f"periodic shear {res.info['shear_plane']} (Lees–Edwards): strain = shear γ, stress = σ_xy; "

@@ -8,10 +8,12 @@ Protocol (the reference study's, made configurable by :class:`AQSParams`)
    position minimisation to ``max|F| ≤ fmax``. The transverse edge is held (``transverse="fixed"``, the
    reference protocol) or relaxed to zero transverse stress (``"relaxed"``).
 3. At the first stress drop or the first step that breaks a bond, the run returns to the last state before it and
-   re-strains that interval in steps of ``refine_step`` (0.0005). With ``until="complete"`` every later step that
-   breaks bonds is refined the same way, so every break has the fine strain resolution.
-4. Stop at the first broken bond (``until="first"``) or when the sample has separated (``until="complete"``):
-   the stress has fallen to ``separation_fraction`` (5 %) of its maximum after at least one break.
+   re-strains that interval in steps of ``refine_step`` (0.0005). With ``until="failure"`` or ``"complete"`` every
+   later step that breaks bonds is refined the same way, so every break has the fine strain resolution.
+4. Stop at the first broken bond (``until="first"``); past failure (``until="failure"``: the stress has fallen
+   below ``failure_fraction``, 50 %, of its maximum after at least one break — the dataset's rule); or when the
+   sample has separated (``until="complete"``: the stress has fallen to ``separation_fraction``, 5 %, of its
+   maximum after at least one break).
 
 Broken-bond criterion
 ---------------------

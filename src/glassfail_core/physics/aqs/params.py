@@ -28,8 +28,10 @@ class AQSParams:
         Loading axis (after rotation by ``angle``).
     transverse : {"fixed", "relaxed"}
         Transverse cell edge held, or relaxed to zero transverse stress after each step (periodic only).
-    until : {"first", "complete"}
-        Stop at the first broken Si–O bond, or strain on until the sample separates.
+    until : {"first", "failure", "complete"}
+        Stop at the first broken Si–O bond; past failure (the stress has fallen below ``failure_fraction`` of its
+        maximum after a break: the dataset's rule, see :mod:`glassfail_core.dataset.labels`); or strain on until the
+        sample separates (stress below ``separation_fraction`` of its maximum).
     fmax : float
         Force tolerance of every minimisation (max per-atom |F|).
     break_length : float
@@ -38,6 +40,8 @@ class AQSParams:
         A stress decrease larger than this between two steps counts as a drop.
     separation_fraction : float
         ``until="complete"`` stops once the stress is below this fraction of its maximum (after a break).
+    failure_fraction : float
+        ``until="failure"`` stops once the stress is below this fraction of its maximum (after a break).
     mode : {"tension", "shear"}
         Uniaxial tension or simple shear: periodic (Lees–Edwards, a sample periodic along x and y loaded without
         grips; ``axis`` is the shear direction, ``"x"``: ``x += γ·y``) or with grips (``axis`` joins the grips,
@@ -69,6 +73,7 @@ class AQSParams:
     break_length: float = 2.2
     drop_tol: float = 1e-5
     separation_fraction: float = 0.05
+    failure_fraction: float = 0.5
     mode: str = "tension"
     angle: float = 0.0
     grips: Optional[float] = None
@@ -96,7 +101,7 @@ class AQSParams:
             raise InputError(f"AQSParams.refine_step ({self.refine_step}) must be smaller than step ({self.step})")
         if self.max_strain < self.step:
             raise InputError(f"AQSParams.max_strain ({self.max_strain}) is smaller than one step ({self.step})")
-        choices = {"axis": ("x", "y"), "transverse": ("fixed", "relaxed"), "until": ("first", "complete"),
+        choices = {"axis": ("x", "y"), "transverse": ("fixed", "relaxed"), "until": ("first", "failure", "complete"),
                    "mode": ("tension", "shear")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -109,6 +114,8 @@ class AQSParams:
             raise InputError(f"AQSParams.break_length ({self.break_length} Å) must exceed the Si–O bond (~1.6 Å)")
         if not self.separation_fraction < 1:
             raise InputError("AQSParams.separation_fraction must be below 1")
+        if not (isinstance(self.failure_fraction, (int, float)) and 0 < self.failure_fraction < 1):
+            raise InputError(f"AQSParams.failure_fraction must be between 0 and 1, got {self.failure_fraction!r}")
         if int(self.max_iterations) < 1:
             raise InputError("AQSParams.max_iterations must be at least 1")
 

@@ -192,8 +192,9 @@ class AQSRun:
 
         A coarse step (``step``) that breaks a bond (the first one; every one with ``until="complete"`` and
         ``refine_all_breaks``) or shows the first stress drop is not recorded: the run re-strains that interval in
-        steps of ``refine_step``. Ends at the first break (``until="first"``), at separation (``until="complete"``:
-        sets :attr:`separated` and :attr:`separation_strain`) or at ``max_strain``.
+        steps of ``refine_step``. Ends at the first break (``until="first"``), past failure (``until="failure"``: the
+        stress below ``failure_fraction`` of its maximum), at separation (``until="complete"``: sets
+        :attr:`separated` and :attr:`separation_strain`) or at ``max_strain``.
         """
         p = self.params
         while True:
@@ -203,6 +204,9 @@ class AQSRun:
                 if self.stresses[-1] <= p.separation_fraction * max(self.stresses):
                     self.separated, self.separation_strain = True, self.eps
                     return
+            if p.until == "failure" and self.breaks and len(self.stresses) > 1:
+                if self.stresses[-1] < p.failure_fraction * max(self.stresses):
+                    return  # past failure: the stress has halved after its maximum
             if self.eps >= p.max_strain - STRAIN_TOL:
                 return
             refining = self.refine_until is not None and self.eps < self.refine_until - STRAIN_TOL
@@ -213,7 +217,7 @@ class AQSRun:
             new = np.flatnonzero(over & ~self.broken)
             drop = st["stress"] < self.stresses[-1] - p.drop_tol
             wants_refine = (p.refine_step > 0 and not refining and
-                            ((len(new) and (not self.breaks or (p.until == "complete" and p.refine_all_breaks)))
+                            ((len(new) and (not self.breaks or (p.until != "first" and p.refine_all_breaks)))
                              or (drop and not self.first_event_done)))
             if wants_refine:
                 self.refine_until = target
