@@ -10,6 +10,7 @@ alone (debugging).
 
 from __future__ import annotations
 
+import logging
 import os
 import platform as _platform
 import time
@@ -108,6 +109,9 @@ def _connect(workers: Optional[int], scheduler: Optional[str]):
     """A dask Client (and the LocalCluster it owns, or None)."""
     from dask.distributed import Client, LocalCluster
 
+    # Dask's own INFO lines (cluster start, comms closing) would interleave with the progress bar; errors still show
+    # (glassfail -v lowers the root level, not this one: use DASK_LOGGING__DISTRIBUTED=info to see them).
+    logging.getLogger("distributed").setLevel(max(logging.getLogger("distributed").level, logging.WARNING))
     if scheduler is not None:
         try:
             return Client(scheduler, timeout=CONNECT_TIMEOUT), None
