@@ -48,10 +48,9 @@ def test_kernel_matches_numpy(glass1440, pbc, tilt):
             eng.set_state(pos, g.cell, tilt=tilt)
         e0, f0 = ref.energy_forces()
         e1, f1 = fast.energy_forces()
-        assert abs(e1 - e0) <= 1e-12 * abs(e0)
-        assert np.abs(f1 - f0).max() <= 1e-10
-        np.testing.assert_allclose(fast.virial(), ref.virial(), rtol=1e-12, atol=1e-9)
-        np.testing.assert_allclose(fast.per_atom_energy(), ref.per_atom_energy(), rtol=0, atol=1e-12)
+        assert e1 == e0 and np.array_equal(f1, f0)  # bit for bit (asked: 1e-12 relative, 1e-10 eV/Å)
+        assert np.array_equal(fast.virial(), ref.virial())
+        assert np.array_equal(fast.per_atom_energy(), ref.per_atom_energy())
     assert ref.n_evaluations == fast.n_evaluations == 3
 
 
@@ -62,12 +61,12 @@ def test_kernel_rebuilds_the_list_like_numpy(glass1440):
         q = p + [shift, -0.5 * shift]
         e0, f0 = ref.energy_forces(q)
         e1, f1 = fast.energy_forces(q)
-        assert abs(e1 - e0) <= 1e-12 * abs(e0) and np.abs(f1 - f0).max() <= 1e-10
+        assert e1 == e0 and np.array_equal(f1, f0)
     assert fast.n_rebuilds == ref.n_rebuilds == 3
     # a changed cell rebuilds too
     for eng in (ref, fast):
         eng.set_state(p * 1.01, glass1440.cell * 1.01)
-    assert abs(fast.energy() - ref.energy()) <= 1e-12 * abs(ref.energy())
+    assert fast.energy() == ref.energy()
     assert fast.n_rebuilds == ref.n_rebuilds == 4
 
 
@@ -84,8 +83,9 @@ def test_kernel_reports_collapse_like_numpy(glass1440, bad):
         with pytest.raises(SimulationError, match="the minimisation diverged") as err:
             eng.energy_forces(p)
         messages.append(str(err.value))
+    assert messages[0] == messages[1]
     if bad == "overlap":
-        assert messages[0] == messages[1] and "0.1 Å" in messages[0]
+        assert "0.1 Å" in messages[0]
 
 
 def test_minimisation_agrees_between_kernels(glass1440):
@@ -96,8 +96,5 @@ def test_minimisation_agrees_between_kernels(glass1440):
         eng.set_state(p)
         out.append(eng.minimize(1e-6))
     a, b = out
-    assert a.converged and b.converged
-    # the same minimum, reached along round-off-different paths: at max|F| ≤ 1e-6 eV/Å the soft modes leave
-    # ~1e-4 Å and ~1e-9 eV of play
-    assert abs(a.energy - b.energy) <= 1e-11 * abs(a.energy)
-    assert np.abs(a.x - b.x).max() < 1e-3
+    assert a.converged and a.iterations == b.iterations and a.evaluations == b.evaluations
+    assert a.energy == b.energy and np.array_equal(a.x, b.x)  # the same path, step by step

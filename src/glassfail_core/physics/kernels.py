@@ -1,117 +1,116 @@
-"""Compiled (numba) pair kernels of the NumPy engine: energy, forces and virial over a Verlet pair list.
+"""Compiled (numba) pair kernels of the NumPy engine: the same numbers as its NumPy path, bit for bit, ~7× faster.
 
-One pass over the pair list ``(i, j)`` evaluates the shifted-force pair model of
-:class:`~glassfail_core.physics.models.PairModel` with the same formulas, in the same order of operations, as
-:meth:`NumpyEngine._terms <glassfail_core.physics.numpy_engine.NumpyEngine>` (the reference, kept as the fallback
-when numba is missing): per pair the results agree to the last bit or so; sums differ only in the order of
-addition (measured on 1,440 atoms: energy 1e-15 relative, forces 1e-15 eV/Å). The kernel also returns the
-largest displacement since the list was built (so the engine knows when to rebuild it without another pass) and
-the shortest pair distance (collapse check).
+The engine's NumPy path (:meth:`NumpyEngine._terms <glassfail_core.physics.numpy_engine.NumpyEngine>`) evaluates
+the shifted-force pair model over the Verlet pair list with array operations and sums forces with
+``np.bincount``. Two compiled loops replace its slow parts and keep every operation, in the same order:
 
-numba is imported when a kernel is first asked for, not with the package (``import glassfail_core`` stays light);
-:func:`available` says whether it can be. Compiled code is cached on disk (``cache=True``).
+* :func:`pair_vectors`: minimum-image pair vectors and squared distances (the tilt included);
+* :func:`pair_forces`: per-pair energies and ``dV/dr`` and the per-atom forces, accumulated pair by pair into
+  two arrays (``i`` side and ``j`` side) subtracted at the end, exactly as ``bincount(i) − bincount(j)`` does.
+
+``sqrt`` and ``exp`` stay NumPy's (NumPy's SIMD ``exp`` is faster than a scalar one, and numba's differs from it
+in the last bit for ~5 % of arguments), and so do the sums of the energy and the virial. Energy, forces, virial and
+per-atom energies therefore equal the NumPy path's exactly (tests/physics/test_kernels.py), and AQS runs give the
+same curves and labels. Measured on 1,440 atoms (58,000 pairs), one core: 0.6 ms per evaluation against 4.6 ms.
+
+numba is imported when the kernels are first asked for, not with the package (``import glassfail_core`` stays
+light); :func:`kernels` returns ``None`` without it. Compiled code is cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["available", "pair_kernel"]
+__all__ = ["available", "kernels"]
 
-_KERNEL = None
+_KERNELS = None
 _TRIED = False
 
 
 def available() -> bool:
-    """Whether the compiled kernel can be used here (numba importable and the kernel compiles).
+    """Whether the compiled kernels can be used here (numba importable).
 
     Examples
     --------
     >>> isinstance(available(), bool)
     True
     """
-    return pair_kernel() is not None
+    return kernels() is not None
 
 
-def pair_kernel():
-    """The compiled pair kernel, or ``None`` when numba is not installed (compiled once, then reused).
+def kernels():
+    """``(pair_vectors, pair_forces)`` compiled, or ``None`` when numba is not installed (compiled once).
 
-    The kernel's signature is ``kernel(pos, ref, i, j, types, sig12, q, vc, dvc, cell, pbc_x, pbc_y, tilt, rc,
-    lam, virial) -> (energy, forces, vir, max_disp2, r_min, k_min)``: ``ref`` are the positions the pair list was
-    built at (``max_disp2`` the largest squared displacement from them), ``sig12``, ``q``, ``vc``, ``dvc`` the
-    ``(T, T)`` tables of σ¹², q, V(r_c) and V′(r_c), ``vir`` the ``(2, 2)`` virial ``Σ V′(r) r_a r_b / r`` (zeros
-    unless ``virial``), ``r_min`` the shortest pair distance (NaN if any distance is NaN) at pair ``k_min``.
+    ``pair_vectors(pos, i, j, cell, pbc_x, pbc_y, tilt) -> (vec, r2)``: ``vec[k]`` is the minimum image of
+    ``pos[j[k]] − pos[i[k]]`` (y folded first, shifting x by the tilt, then x), ``r2`` its squared length.
+
+    ``pair_forces(n, i, j, vec, r2, r, ex, sig12, q, vc, dvc, rc, c) -> (e, de, forces)``: with ``r = √r2``,
+    ``ex = exp(−r/λ)``, the per-pair tables ``sig12`` (σ¹²), ``q``, ``vc`` (V(r_c)), ``dvc`` (V′(r_c)) and
+    ``c = 1/λ``: per-pair shifted-force energies ``e`` and derivatives ``de`` (zero from ``rc`` on) and the
+    ``(n, 2)`` forces.
     """
-    global _KERNEL, _TRIED
+    global _KERNELS, _TRIED
     if not _TRIED:
         _TRIED = True
         try:
-            _KERNEL = _compile()
+            _KERNELS = _compile()
         except ImportError:
-            _KERNEL = None
-    return _KERNEL
+            _KERNELS = None
+    return _KERNELS
 
 
 def _compile():
     import numba
 
     @numba.njit(cache=True, nogil=True)
-    def kernel(pos, ref, i, j, types, sig12, q, vc, dvc, cell, pbc_x, pbc_y, tilt, rc, lam, virial):
-        n = pos.shape[0]
-        disp2 = 0.0
-        for a in range(n):
-            dx = pos[a, 0] - ref[a, 0]
-            dy = pos[a, 1] - ref[a, 1]
-            d2 = dx * dx + dy * dy
-            if d2 > disp2:
-                disp2 = d2
-        f = np.zeros((n, 2))
-        vir = np.zeros((2, 2))
+    def pair_vectors(pos, i, j, cell, pbc_x, pbc_y, tilt):
+        m = i.shape[0]
+        vec = np.empty((m, 2))
+        r2 = np.empty(m)
         lx, ly = cell[0], cell[1]
-        inv_lx, inv_ly = 1.0 / lx, 1.0 / ly
-        inv_lam = 1.0 / lam
-        rc2 = rc * rc
-        energy = 0.0
-        r2_min = np.inf
-        k_min = -1
-        for k in range(i.shape[0]):
+        for k in range(m):
             a, b = i[k], j[k]
             vx = pos[b, 0] - pos[a, 0]
             vy = pos[b, 1] - pos[a, 1]
             if pbc_y:  # y first: crossing the y boundary shifts x by the tilt
-                m = np.round(vy * inv_ly)
-                vy -= ly * m
+                n = np.round(vy / ly)
+                vy -= ly * n
                 if tilt != 0.0:
-                    vx -= tilt * m
+                    vx -= tilt * n
             if pbc_x:
-                vx -= lx * np.round(vx * inv_lx)
-            r2 = vx * vx + vy * vy
-            if not r2 >= r2_min:  # also catches NaN
-                if not (r2_min != r2_min):  # keep the first NaN
-                    r2_min = r2
-                    k_min = k
-            if not r2 < rc2:
+                vx -= lx * np.round(vx / lx)
+            vec[k, 0] = vx
+            vec[k, 1] = vy
+            r2[k] = vx * vx + vy * vy
+        return vec, r2
+
+    @numba.njit(cache=True, nogil=True)
+    def pair_forces(n, i, j, vec, r2, r, ex, sig12, q, vc, dvc, rc, c):
+        m = i.shape[0]
+        e = np.zeros(m)
+        de = np.zeros(m)
+        fi = np.zeros((n, 2))
+        fj = np.zeros((n, 2))
+        rc2 = rc * rc
+        for k in range(m):
+            if not r2[k] < rc2:
                 continue
-            ta, tb = types[a], types[b]
-            r = np.sqrt(r2)
-            inv = 1.0 / r
+            rk = r[k]
+            inv = 1.0 / rk
             inv2 = inv * inv
             inv6 = inv2 * inv2 * inv2
-            rep = sig12[ta, tb] * inv6 * inv6
-            scr = q[ta, tb] * np.exp(-r * inv_lam) * inv
-            energy += rep + scr - vc[ta, tb] - dvc[ta, tb] * (r - rc)
-            w = (-12.0 * rep * inv - scr * (inv + inv_lam) - dvc[ta, tb]) * inv
-            fx = w * vx
-            fy = w * vy
-            f[a, 0] += fx
-            f[a, 1] += fy
-            f[b, 0] -= fx
-            f[b, 1] -= fy
-            if virial:
-                vir[0, 0] += fx * vx
-                vir[0, 1] += fx * vy
-                vir[1, 1] += fy * vy
-        vir[1, 0] = vir[0, 1]
-        return energy, f, vir, disp2, np.sqrt(r2_min), k_min
+            rep = sig12[k] * inv6 * inv6
+            scr = q[k] * ex[k] * inv
+            e[k] = rep + scr - vc[k] - dvc[k] * (rk - rc)
+            d = -12.0 * rep * inv - scr * (inv + c) - dvc[k]
+            de[k] = d
+            w = d / rk
+            fx = w * vec[k, 0]
+            fy = w * vec[k, 1]
+            fi[i[k], 0] += fx
+            fi[i[k], 1] += fy
+            fj[j[k], 0] += fx
+            fj[j[k], 1] += fy
+        return e, de, fi - fj
 
-    return kernel
+    return pair_vectors, pair_forces

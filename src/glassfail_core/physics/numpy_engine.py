@@ -19,7 +19,7 @@ from ..errors import InputError, SimulationError
 
 #: A pair closer than this (Å) during minimisation means the run diverged.
 _COLLAPSE = 0.5
-from .kernels import pair_kernel
+from .kernels import kernels as compiled_kernels
 from .minimize import lbfgs
 from .models import get_model
 
@@ -41,14 +41,15 @@ class NumpyEngine:
 
     platform_name = "NumPy"
 
-    def __init__(self, glass, model="rhh", skin=1.0, fixed=None, kernel="auto"):
+    def __init__(self, glass, model="rhh", skin=1.0, fixed=None, kernel="auto", precondition=False):
         self.model = get_model(model)
         if kernel not in ("auto", "numba", "numpy"):
             raise InputError(f"kernel must be 'auto', 'numba' or 'numpy', got {kernel!r}")
-        self._kernel = None if kernel == "numpy" else pair_kernel()
+        self._kernel = None if kernel == "numpy" else compiled_kernels()
         if kernel == "numba" and self._kernel is None:
             raise InputError("kernel='numba' asked but numba is not installed (pip install numba)")
-        #: ``"numba"`` (compiled kernel) or ``"numpy"`` (the vectorised reference, also the fallback).
+        #: ``"numba"`` (compiled loops, :mod:`.kernels`) or ``"numpy"`` (array operations); same numbers, bit
+        #: for bit. ``"auto"`` takes numba when installed.
         self.kernel = "numpy" if self._kernel is None else "numba"
         self.fixed = None if fixed is None else np.asarray(fixed, bool)
         self.pbc = tuple(glass.pbc)
@@ -64,12 +65,18 @@ class NumpyEngine:
         self._pbc = (bool(self.pbc[0]), bool(self.pbc[1]))
         self._cell = np.array(glass.cell, float)
         self._pos = np.array(glass.positions, float)
+        self._input = (self._pos.copy(), self._cell.copy())
         self._tilt = 0.0
         self._list_pos = None
         self._list_cell = None
         self._list_tilt = 0.0
         self.n_evaluations = 0
         self.n_rebuilds = 0
+        #: Precondition the L-BFGS minimiser (Exp preconditioner over the bonds, see :meth:`minimize`).
+        self.precondition = bool(precondition)
+        #: Extra keyword arguments of :func:`~.minimize.lbfgs` (memory, max_step, ...).
+        self.minimizer_options = {}
+        self._r_nn = None
 
     # ------------------------------------------------------------------ state
     def set_state(self, positions, cell=None, tilt=None):
@@ -101,12 +108,9 @@ class NumpyEngine:
         return self._pos.copy()
 
     # ------------------------------------------------------------------ neighbour list
-    def _list_stale(self):
-        return (self._list_pos is None or not np.array_equal(self._list_cell, self._cell)
-                or self._list_tilt != self._tilt)
-
     def _ensure_list(self, pos):
-        rebuild = self._list_stale()
+        rebuild = (self._list_pos is None or not np.array_equal(self._list_cell, self._cell)
+                   or self._list_tilt != self._tilt)
         if not rebuild:
             dx = pos - self._list_pos
             if float(np.einsum("ij,ij->i", dx, dx).max()) > (0.5 * self.skin) ** 2:
@@ -133,22 +137,6 @@ class NumpyEngine:
         self._list_tilt = self._tilt
         self.n_rebuilds += 1
 
-    def _compiled(self, pos, virial=False):
-        """Energy, forces and virial from the compiled kernel (the pair list rebuilt first when stale)."""
-        if self._list_stale():
-            self._build_list(pos)
-        args = (self.types, self._sig12, self._q, self._vc, self._dvc, self._cell, self._pbc[0], self._pbc[1],
-                self._tilt, self.model.cutoff, self.model.screening, virial)
-        pos = np.ascontiguousarray(pos, dtype=float)
-        out = self._kernel(pos, self._list_pos, self._i, self._j, *args)
-        if out[3] > (0.5 * self.skin) ** 2:
-            self._build_list(pos)
-            out = self._kernel(pos, self._list_pos, self._i, self._j, *args)
-        e, f, vir, _, r_min, k = out
-        if not r_min >= _COLLAPSE:
-            self._collapsed(int(k), r_min)
-        return e, f, vir
-
     def _collapsed(self, k, r):
         raise SimulationError(
             f"the minimisation diverged: atoms {int(self._i[k])} and {int(self._j[k])} collapsed to {r:.3g} Å "
@@ -156,45 +144,56 @@ class NumpyEngine:
         )
 
     def _terms(self, pos):
+        """``(i, j, vec, r, e, de, forces)`` of every listed pair (``e``, ``de`` zero from the cutoff on);
+        ``forces`` is None on the NumPy path (summed by the caller)."""
         self._ensure_list(pos)
         i, j = self._i, self._j
-        vec = pos[j] - pos[i]
-        if self.pbc[1]:  # y first: crossing the y boundary shifts x by the tilt
-            L = self._cell[1]
-            n = np.round(vec[:, 1] / L)
-            vec[:, 1] -= L * n
-            if self._tilt:
-                vec[:, 0] -= self._tilt * n
-        if self.pbc[0]:
-            L = self._cell[0]
-            vec[:, 0] -= L * np.round(vec[:, 0] / L)
-        r2 = np.einsum("ij,ij->i", vec, vec)
         rc = self.model.cutoff
-        inside = r2 < rc * rc
+        if self._kernel is not None:
+            pair_vectors, pair_forces = self._kernel
+            vec, r2 = pair_vectors(np.ascontiguousarray(pos, dtype=float), i, j, self._cell, self._pbc[0],
+                                   self._pbc[1], self._tilt)
+        else:
+            vec = pos[j] - pos[i]
+            if self.pbc[1]:  # y first: crossing the y boundary shifts x by the tilt
+                L = self._cell[1]
+                n = np.round(vec[:, 1] / L)
+                vec[:, 1] -= L * n
+                if self._tilt:
+                    vec[:, 0] -= self._tilt * n
+            if self.pbc[0]:
+                L = self._cell[0]
+                vec[:, 0] -= L * np.round(vec[:, 0] / L)
+            r2 = np.einsum("ij,ij->i", vec, vec)
         r = np.sqrt(r2)
         if len(r) and not r.min() >= _COLLAPSE:  # also catches NaN
             k = int(np.nanargmin(r)) if np.isfinite(r).any() else 0
             self._collapsed(k, r[k])
+        ex = np.exp(-r / self.model.screening)
+        if self._kernel is not None:
+            e, de, f = pair_forces(self.n, i, j, vec, r2, r, ex, self._p_sig12, self._p_q, self._p_vc,
+                                   self._p_dvc, rc, 1.0 / self.model.screening)
+            return i, j, vec, r, e, de, f
+        inside = r2 < rc * rc
         inv = 1.0 / r
         inv2 = inv * inv
         inv6 = inv2 * inv2 * inv2
         rep = self._p_sig12 * inv6 * inv6
-        scr = self._p_q * np.exp(-r / self.model.screening) * inv
+        scr = self._p_q * ex * inv
         e = rep + scr - self._p_vc - self._p_dvc * (r - rc)
         de = -12.0 * rep * inv - scr * (inv + 1.0 / self.model.screening) - self._p_dvc
         e = np.where(inside, e, 0.0)
         de = np.where(inside, de, 0.0)
-        return i, j, vec, r, e, de
+        return i, j, vec, r, e, de, None
 
     # ------------------------------------------------------------------ physics
     def energy_forces(self, positions=None):
         """Energy (eV) and forces ``(N, 2)`` (eV/Å) at the current state (or at ``positions``)."""
         pos = self._pos if positions is None else np.asarray(positions, float)
         self.n_evaluations += 1
-        if self._kernel is not None:
-            e, f, _ = self._compiled(pos)
-            return float(e), f
-        i, j, vec, r, e, de = self._terms(pos)
+        i, j, vec, r, e, de, f = self._terms(pos)
+        if f is not None:
+            return float(e.sum()), f
         w = de / r
         fx = w * vec[:, 0]
         fy = w * vec[:, 1]
@@ -214,16 +213,46 @@ class NumpyEngine:
         so ``σ_xy = virial[0, 1] / (Lx Ly)``.
         """
         pos = self._pos if positions is None else np.asarray(positions, float)
-        if self._kernel is not None:
-            return self._compiled(pos, virial=True)[2]
-        _, _, vec, r, _, de = self._terms(pos)
+        _, _, vec, r, _, de, _ = self._terms(pos)
         w = de / r
         return np.einsum("k,ka,kb->ab", w, vec, vec)
 
     def per_atom_energy(self, positions=None) -> np.ndarray:
         pos = self._pos if positions is None else np.asarray(positions, float)
-        i, j, _, _, e, _ = self._terms(pos)
+        i, j, _, _, e, _, _ = self._terms(pos)
         return 0.5 * (np.bincount(i, e, self.n) + np.bincount(j, e, self.n))
+
+    def _preconditioner(self, mobile):
+        """``x -> solver``: the Exp preconditioner (:func:`~.minimize.exp_preconditioner`) of the positions
+        ``x`` of the mobile atoms (all atoms when ``mobile`` is None); a link to a held atom adds to the diagonal."""
+        from ..neighbors import neighbor_pairs
+        from .minimize import exp_preconditioner
+
+        if self._r_nn is None:  # the typical nearest-neighbour distance (the Si–O bond), measured on the input
+            pos0, cell0 = self._input   # (not on the current state: a resumed run must minimise the same way)
+            i, j, _, d = neighbor_pairs(pos0, cell0, self.pbc, min(4.0, 0.49 * min(cell0)))
+            near = np.full(self.n, np.inf)
+            np.minimum.at(near, i, d)
+            np.minimum.at(near, j, d)
+            self._r_nn = float(np.median(near[np.isfinite(near)])) if np.isfinite(near).any() else 1.6
+        r_nn, full = self._r_nn, self._pos.copy()
+        index = None if mobile is None else np.cumsum(mobile) - 1
+
+        def build(x):
+            if mobile is not None:
+                full[mobile] = x
+            i, j, _, d = neighbor_pairs(full if mobile is not None else x, self._cell, self.pbc, 2.0 * r_nn,
+                                        tilt=self._tilt)
+            if mobile is None:
+                return exp_preconditioner(self.n, i, j, d, r_nn=r_nn)
+            both = mobile[i] & mobile[j]
+            m = int(mobile.sum())
+            w = np.exp(-3.0 * (d / r_nn - 1.0))
+            held = np.bincount(index[i[mobile[i] & ~mobile[j]]], w[mobile[i] & ~mobile[j]], m)
+            held += np.bincount(index[j[mobile[j] & ~mobile[i]]], w[mobile[j] & ~mobile[i]], m)
+            return exp_preconditioner(m, index[i[both]], index[j[both]], d[both], r_nn=r_nn, diagonal=held)
+
+        return build
 
     def minimize(self, fmax=1e-6, *, max_iterations=20000, fixed=None, should_stop=None):
         """Minimise positions at fixed cell (atoms in ``fixed`` held in place). Returns the ``MinimizeResult``."""
@@ -242,7 +271,9 @@ class NumpyEngine:
                 return e, f[mobile]
 
             x0 = self._pos[mobile]
-        res = lbfgs(fun, x0, fmax=fmax, max_iterations=max_iterations, should_stop=should_stop)
+        precond = self._preconditioner(mobile) if self.precondition else None
+        res = lbfgs(fun, x0, fmax=fmax, max_iterations=max_iterations, should_stop=should_stop, precond=precond,
+                    **self.minimizer_options)
         if mobile is None:
             self._pos = np.array(res.x)
             return res
