@@ -27,7 +27,8 @@ def command(structure, as_json, csv_path, cutoff, cell, layer, type_map):
     """
     import warnings
 
-    from ..rings import find_rings, ring_statistics, write_rings_csv
+    from ..io.rings import write_rings_csv
+    from ..rings import find_rings, ring_statistics
 
     if cutoff is not None and not cutoff > 0:
         raise click.BadParameter(f"must be a positive length in Å, got {cutoff}", param_hint="--cutoff")

@@ -50,8 +50,10 @@ class FileFormat:
         For a folder format: a file whose presence identifies it (``result.json``).
     magic : callable or None
         ``magic(head: bytes) -> bool`` on the first 4 kB of a file.
-    options : dict
+    options : tuple of (key, value)
         Keywords always passed to the reader and writer (e.g. ``format="lammps-data"``).
+    path_first : bool
+        The writer takes the path first (``write_run_result(run_dir, result)``).
     """
 
     name: str
@@ -63,6 +65,7 @@ class FileFormat:
     marker: Optional[str] = None
     magic: Optional[Callable[[bytes], bool]] = None
     options: tuple = ()
+    path_first: bool = False
 
     def function(self, which: str) -> Callable:
         ref = self.reader if which == "read" else self.writer
@@ -141,7 +144,8 @@ def read(path, kind: Optional[str] = None, *, format: Optional[str] = None, **kw
 def write(obj, path, kind: Optional[str] = None, *, format: Optional[str] = None, **kwargs):
     """Write ``obj`` to ``path`` with the registered writer of its format."""
     fmt = find_format(path, kind, for_writing=True, format=format)
-    return fmt.function("write")(obj, path, **dict(fmt.options), **kwargs)
+    args = (path, obj) if fmt.path_first else (obj, path)
+    return fmt.function("write")(*args, **dict(fmt.options), **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------- formats
@@ -173,8 +177,8 @@ for _f in (
     FileFormat("dm", "micrograph", (".dm3", ".dm4"), "Digital Micrograph", "io.micrographs:read_micrograph"),
     FileFormat("emd", "micrograph", (".emd",), "Velox/Berkeley EMD", "io.micrographs:read_micrograph"),
     FileFormat("tia", "micrograph", (".ser", ".emi"), "FEI TIA", "io.micrographs:read_micrograph"),
-    FileFormat("run", "run", (), "AQS run folder", "io.runs:read_run_result", "io.runs:write_run_result_to",
-               marker="result.json"),
+    FileFormat("run", "run", (), "AQS run folder", "io.runs:read_run_result", "io.runs:write_run_result",
+               marker="result.json", path_first=True),
     FileFormat("rings-csv", "rings", (".csv",), "ring table (CSV)", None, "io.rings:write_rings_csv"),
     FileFormat("dataset", "dataset", (), "dataset folder", "dataset.load:load_dataset", marker="dataset.json"),
     FileFormat("model", "model", (), "model folder (safetensors + JSON config)", "learn.checkpoint:load_model",

@@ -7,7 +7,6 @@
 """
 
 from .image import Micrograph
-from .io import count_frames, iter_micrographs, read_micrograph, write_micrograph
 from .render import SpotParams, TEMParams, render_glass
 
 __all__ = ["Micrograph", "read_micrograph", "write_micrograph", "iter_micrographs", "count_frames",
@@ -15,7 +14,11 @@ __all__ = ["Micrograph", "read_micrograph", "write_micrograph", "iter_micrograph
            "match_atoms"]
 
 
-def __getattr__(name):  # the detection package loads on first use
+def __getattr__(name):  # the detection package and the file readers (glassfail_core.io) load on first use
+    if name in ("read_micrograph", "write_micrograph", "iter_micrographs", "count_frames"):
+        from ..io import micrographs
+
+        return getattr(micrographs, name)
     if name in ("detect_atoms", "detect_steps", "estimate_pixel_size", "DetectParams"):
         from . import detect
 

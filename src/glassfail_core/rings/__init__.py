@@ -28,7 +28,7 @@ Modules
 * :mod:`~glassfail_core.rings.ringset` — :class:`RingSet` and :func:`find_rings`;
 * :mod:`~glassfail_core.rings.statistics` — :class:`RingStats`, :func:`ring_statistics`, Aboav–Weaire, Lemaître;
 * :mod:`~glassfail_core.rings.maps` — :func:`ring_polygons`, :func:`ring_label_image`;
-* :mod:`~glassfail_core.rings.tables` — :func:`rings_table`, :func:`write_rings_csv`.
+* :mod:`~glassfail_core.rings.tables` — :func:`rings_table` (CSV: :func:`glassfail_core.io.write_rings_csv`).
 """
 
 from .faces import IDEAL_COORDINATION
@@ -36,7 +36,7 @@ from .maps import ring_label_image, ring_polygons
 from .ringset import RingSet, find_rings
 from .statistics import (AboavWeaire, RingStats, aboav_weaire, aboav_weaire_fit, lemaitre_fit, lemaitre_mu2,
                          ring_statistics)
-from .tables import rings_table, write_rings_csv
+from .tables import rings_table
 
 __all__ = [
     "IDEAL_COORDINATION",
@@ -47,10 +47,17 @@ __all__ = [
     "ring_polygons",
     "ring_label_image",
     "rings_table",
-    "write_rings_csv",
     "lemaitre_mu2",
     "lemaitre_fit",
     "AboavWeaire",
     "aboav_weaire",
     "aboav_weaire_fit",
 ]
+
+
+def __getattr__(name):  # the CSV writer lives in the IO registry; kept importable from here for scripts
+    if name == "write_rings_csv":
+        from ..io.rings import write_rings_csv
+
+        return write_rings_csv
+    raise AttributeError(name)

@@ -1,14 +1,12 @@
-"""Rings as a table: :func:`rings_table` (columns, one row per ring) and :func:`write_rings_csv`."""
+"""Rings as a table: :func:`rings_table` (columns, one row per ring; written as CSV by
+:func:`glassfail_core.io.rings.write_rings_csv`)."""
 
 from __future__ import annotations
 
-import csv
-
-from .._atomic import atomic_path
 from ..errors import InputError
 from .ringset import RingSet
 
-__all__ = ["rings_table", "write_rings_csv"]
+__all__ = ["rings_table"]
 
 
 def rings_table(ringset: RingSet, *, include_open: bool = True) -> dict:
@@ -41,15 +39,3 @@ def rings_table(ringset: RingSet, *, include_open: bool = True) -> dict:
             cols["area"].append(None)
             cols["atoms"].append(" ".join(map(str, atoms.tolist())))
     return cols
-
-
-def write_rings_csv(ringset: RingSet, path, *, include_open: bool = True) -> None:
-    """Write :func:`rings_table` to ``path`` as CSV (atomically; floats with 6 decimals)."""
-    cols = rings_table(ringset, include_open=include_open)
-    names = list(cols)
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            wr = csv.writer(fh)
-            wr.writerow(names)
-            for row in zip(*(cols[k] for k in names)):
-                wr.writerow(["" if v is None else (f"{v:.6f}" if isinstance(v, float) else v) for v in row])

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, json_default
 from ..errors import GlassfailWarning, InputError, StructureFileError
-from .image import Micrograph
+from ..micrograph.image import Micrograph
 
 __all__ = ["read_micrograph", "write_micrograph", "count_frames", "iter_micrographs", "MICROGRAPH_FORMATS",
            "LENGTH_UNITS_IN_A"]
@@ -353,7 +353,7 @@ def write_micrograph(micrograph: Micrograph, path) -> Path:
     ps = micrograph.pixel_size
     meta = {"pixel_size": ps, "origin": list(micrograph.origin), "info": dict(micrograph.info)}
     try:
-        meta_json = json.dumps(meta, default=_json_default)
+        meta_json = json.dumps(meta, default=json_default)
     except TypeError as exc:
         raise InputError(f"micrograph info is not JSON-serialisable: {exc}") from None
     per_nm = 10.0 / ps
@@ -361,13 +361,3 @@ def write_micrograph(micrograph: Micrograph, path) -> Path:
         tifffile.imwrite(tmp, np.asarray(micrograph.image, dtype=np.float32), imagej=True,
                          resolution=(per_nm, per_nm), metadata={"unit": "nm", _META_KEY: meta_json})
     return path
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"{type(o).__name__}")
