@@ -98,3 +98,18 @@ def test_minimisation_agrees_between_kernels(glass1440):
     a, b = out
     assert a.converged and a.iterations == b.iterations and a.evaluations == b.evaluations
     assert a.energy == b.energy and np.array_equal(a.x, b.x)  # the same path, step by step
+
+
+@pytest.mark.parametrize("pbc", [(True, True), (True, False), (False, True), (False, False)])
+@pytest.mark.parametrize("size", [(4, 6), (6, 6), (16, 18)])
+def test_cell_list_gives_the_kdtree_pairs_in_order(pbc, size):
+    from glassfail_core.generation import honeycomb
+    from glassfail_core.neighbors import neighbor_pairs
+
+    g = honeycomb(*size)
+    rng = np.random.default_rng(5)
+    pos = np.ascontiguousarray(g.positions + rng.normal(0.0, 0.3, g.positions.shape) + [37.0, -55.0])
+    reach = min(11.0, 0.5 * min(g.cell) - 1e-9)
+    i0, j0, _, _ = neighbor_pairs(pos, g.cell, pbc, reach)
+    i1, j1 = kernels.kernels()[2](pos, np.array(g.cell, float), pbc[0], pbc[1], reach)
+    assert len(i0) > 0 and np.array_equal(i0, i1) and np.array_equal(j0, j1)

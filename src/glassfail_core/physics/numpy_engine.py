@@ -125,7 +125,11 @@ class NumpyEngine:
         for ax in range(2):
             if self.pbc[ax] and reach >= 0.5 * self._cell[ax]:
                 reach = 0.5 * self._cell[ax] - 1e-9
-        i, j, _, _ = neighbor_pairs(pos, self._cell, self.pbc, reach, tilt=self._tilt)
+        if self._kernel is not None and not self._tilt:  # the same pairs in the same order, from a cell list
+            i, j = self._kernel[2](np.ascontiguousarray(pos, dtype=float), self._cell, self._pbc[0], self._pbc[1],
+                                   reach)
+        else:
+            i, j, _, _ = neighbor_pairs(pos, self._cell, self.pbc, reach, tilt=self._tilt)
         self._i, self._j = i, j
         ti, tj = self.types[i], self.types[j]
         self._p_sig12 = self._sig12[ti, tj]
@@ -150,7 +154,7 @@ class NumpyEngine:
         i, j = self._i, self._j
         rc = self.model.cutoff
         if self._kernel is not None:
-            pair_vectors, pair_forces = self._kernel
+            pair_vectors, pair_forces = self._kernel[:2]
             vec, r2 = pair_vectors(np.ascontiguousarray(pos, dtype=float), i, j, self._cell, self._pbc[0],
                                    self._pbc[1], self._tilt)
         else:
