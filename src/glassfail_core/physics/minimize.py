@@ -5,6 +5,13 @@ platform's noise floor; SciPy's L-BFGS-B stops on the largest gradient *componen
 largest per-atom force norm, the usual one in atomistic work, so the minimiser is written here: two-loop L-BFGS,
 a step capped at ``max_step`` Å per atom, and a backtracking line search that, once energy differences reach
 round-off (|ΔE| ≲ 1e-13 |E|), accepts steps on the directional derivative instead of the energy.
+
+Optionally preconditioned: the initial inverse Hessian of the two-loop recursion is ``γ P⁻¹`` with ``P`` the Exp
+preconditioner of Packwood et al. (J. Chem. Phys. 144, 164109, 2016), a bond-weighted graph Laplacian
+(:func:`exp_preconditioner`), and ``γ = s·y / y·P⁻¹y`` from the latest correction pair. Measured on AQS tension of
+a 1,440-atom glass (187 minimisations replayed from the same inputs, ``fmax = 1e-5``): 12,600 force evaluations
+instead of 44,400; the line search accepts the full step ~97 % of the time either way, so the gain is in the
+iterations. More memory (30 or 60 pairs instead of 12) saved only 6–10 %.
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ def lbfgs(fun, x0, *, fmax=1e-6, max_iterations=20000, memory=12, max_step=0.2, 
         Number of L-BFGS correction pairs.
     max_step : float
         Largest displacement of any atom in one step (Å).
+    precond : callable, optional
+        ``precond(x) -> P`` with ``P.solve(v) = P⁻¹v`` on flat vectors (e.g. :func:`exp_preconditioner`); built
+        at the start and again whenever an atom has moved more than ``precond_rebuild`` Å since.
+    precond_rebuild : float
+        Displacement (Å) after which the preconditioner is rebuilt.
 
     Returns
     -------
