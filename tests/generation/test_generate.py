@@ -191,3 +191,9 @@ def test_geometric_stage_keeps_a_small_glass_intact_in_relaxation():
     g = generate_glass((8, 8), 0.8, seed=5, relax=True, max_attempts=1)
     assert _ideal(g) and g.info["attempt"] == 0
     assert g.info["params"]["w_e"] == 1.0 and g.info["generator_version"] == "2.0"
+
+
+def test_generate_glass_is_the_old_name_of_generate():
+    from glassfail_core import generation
+
+    assert generation.generate_glass is generation.generate

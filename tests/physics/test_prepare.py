@@ -203,3 +203,12 @@ def test_prepare_steps_is_a_job_and_validates(detected):
     with pytest.raises(Exception, match="no Si"):
         prepare_for_simulation(Glass(np.zeros((2, 2)) + [[0, 0], [3, 0]], ["O", "O"], cell=(10, 10),
                                      pbc=(False, False)))
+
+
+def test_prepare_for_simulation_is_the_old_name_of_prepare():
+    import importlib
+
+    from glassfail_core import physics
+
+    module = importlib.import_module("glassfail_core.physics.prepare")  # the module, under the function's name
+    assert prepare_for_simulation is physics.prepare_for_simulation is physics.prepare is module.prepare

@@ -46,7 +46,7 @@ from .network import bonded_relax, dual_to_network, topology_intact
 from .presets import DEFAULT_SI_SI
 from .targets import MIN_RING, check_targets, target_distribution
 
-__all__ = ["GenerationParams", "generate_steps", "generate_glass", "GENERATOR_VERSION", "parse_rings"]
+__all__ = ["GenerationParams", "generate_steps", "generate", "generate_glass", "GENERATOR_VERSION", "parse_rings"]
 
 #: Bumped whenever the same seed and parameters would give a different structure.
 GENERATOR_VERSION = "2.0"
@@ -380,15 +380,19 @@ def _metadata(p: GenerationParams, seed: int, attempt: int, lat, mc) -> dict:
     }
 
 
-def generate_glass(rings=(16, 18), variance: float = 1.0, *, alpha: float = 0.3, max_ring: int = 10, seed=None,
-                   relax: bool = True, on_progress=None, **options) -> Glass:
+def generate(rings=(16, 18), variance: float = 1.0, *, alpha: float = 0.3, max_ring: int = 10, seed=None,
+             relax: bool = True, on_progress=None, **options) -> Glass:
     """:func:`generate_steps` run to completion (``on_progress`` receives each :class:`Progress`).
 
     Examples
     --------
-    >>> g = generate_glass((8, 8), 0.5, seed=1, relax=False)
+    >>> g = generate((8, 8), 0.5, seed=1, relax=False)
     >>> g.n_si, g.n_o, round(g.info["variance"], 3)
     (128, 192, 0.5)
     """
     return run(generate_steps(rings, variance, alpha=alpha, max_ring=max_ring, seed=seed, relax=relax, **options),
                on_progress=on_progress)
+
+
+#: The old name of :func:`generate` (the README and external scripts use it).
+generate_glass = generate

@@ -12,7 +12,8 @@ Public interface::
     relax_steps(glass, *, cell=False, fmax=1e-6, stress_tol=1e-5, ...) -> Job[Glass];  relax(glass, **same)
     AQSParams, deform_steps(glass, params, *, run_dir=None) -> Job[FractureResult];  deform(glass, params)
     FractureResult (.to_dict(), .save(run_dir), FractureResult.load(run_dir))
-    prepare_for_simulation(glass) -> (Glass, PrepareReport);  prepare_steps(glass) -> Job[(Glass, PrepareReport)]
+    prepare_steps(glass) -> Job[(Glass, PrepareReport)];  prepare(glass) -> (Glass, PrepareReport)
+    prepare_for_simulation                                   (the old name of prepare)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from .aqs import AQSParams, FractureResult, deform, deform_steps
 from .engines import energy_forces, make_engine, platform_names, resolve_platform
 from .models import MODELS, PairModel, PairParams, get_model
-from .prepare import PrepareReport, needs_preparation, prepare_for_simulation, prepare_steps, structure_hash
+from .prepare import PrepareReport, needs_preparation, prepare, prepare_for_simulation, prepare_steps, structure_hash
 from .reference import check_glass, per_atom_energy, stress
 from .relax import relax, relax_steps
 
@@ -30,6 +31,6 @@ __all__ = [
     "relax_steps", "relax",
     "AQSParams", "FractureResult", "deform_steps", "deform",
     "make_engine", "platform_names", "resolve_platform",
-    "prepare_for_simulation", "prepare_steps", "needs_preparation", "PrepareReport", "structure_hash",
+    "prepare_steps", "prepare", "prepare_for_simulation", "needs_preparation", "PrepareReport", "structure_hash",
 ]
 

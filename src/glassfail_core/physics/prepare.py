@@ -4,7 +4,7 @@ Structures from micrographs (and hand-edited or cut ones) carry what an image gi
 spots, atoms on the image border with their partners outside, two spots for one atom, and positions off by a
 fraction of an Å. The model needs a Si–O network whose bonds (Si–O pairs within the Glass bond cutoff, 2.2 Å) are
 exactly the bonds it will keep after minimisation, otherwise the simulation would start with broken or
-overlapping bonds. :func:`prepare_steps` / :func:`prepare_for_simulation` do, in order:
+overlapping bonds. :func:`prepare_steps` / :func:`prepare` do, in order:
 
 1. **Oxygen**: a Si-only network gets an O at the midpoint of every Si–Si bond (Glass Si–Si cutoff, 4 Å;
    :func:`glassfail_core.repair.add_bridging_oxygen`).
@@ -39,7 +39,7 @@ from ..rings import find_rings
 from .prepare_report import PrepareReport
 from .relax import relax_steps
 
-__all__ = ["PrepareReport", "prepare_steps", "prepare_for_simulation", "needs_preparation", "structure_hash"]
+__all__ = ["PrepareReport", "prepare_steps", "prepare", "prepare_for_simulation", "needs_preparation", "structure_hash"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def _displacements(glass, g):
     return np.hypot(v[:, 0], v[:, 1])
 
 
-def prepare_for_simulation(glass, *, relax=True, fmax=1e-4, model="rhh", platform=None, **kwargs):
+def prepare(glass, *, relax=True, fmax=1e-4, model="rhh", platform=None, **kwargs):
     """Repair and relax ``glass`` for the physics engine; return ``(glass, report)``.
 
     Runs :func:`prepare_steps` to the end (same parameters). ``report`` is a :class:`PrepareReport`.
@@ -273,8 +273,12 @@ def prepare_for_simulation(glass, *, relax=True, fmax=1e-4, model="rhh", platfor
     Examples
     --------
     >>> from glassfail_core.generation import honeycomb
-    >>> g, rep = prepare_for_simulation(honeycomb(4, 6, oxygen=False))
+    >>> g, rep = prepare(honeycomb(4, 6, oxygen=False))
     >>> rep["added_oxygen"], rep["topology_unchanged"], rep.rings_unchanged
     (72, True, True)
     """
     return run(prepare_steps(glass, relax=relax, fmax=fmax, model=model, platform=platform, **kwargs))
+
+
+#: The old name of :func:`prepare`.
+prepare_for_simulation = prepare

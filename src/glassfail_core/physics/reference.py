@@ -62,7 +62,7 @@ def check_glass(glass, model: PairModel, *, require_bonds=True, what="structure"
         if not glass.has_oxygen or not glass.si_mask.any():
             raise StructureError(
                 f"{what} holds {glass.n_si} Si and {glass.n_o} O: the model needs both (add O at Si–Si midpoints "
-                "with glassfail_core.physics.prepare_for_simulation for Si-only networks)"
+                "with glassfail_core.physics.prepare for Si-only networks)"
             )
         if len(glass.bonds) == 0:
             raise StructureError(

@@ -12,7 +12,7 @@ detect_rings_steps(micrograph, **params) -> Job[Detection]
     Atoms found in a micrograph, then their rings (a ring analysis that fails is noted, never fatal).
 prepare_deform_steps(glass, params, *, prepare=None, run_dir=None) -> Job[DeformOutcome]
     Repair + relaxation when needed (reusing what an earlier call prepared in ``run_dir``), then AQS loading.
-sample_steps(spec) -> Job[SampleOutcome]
+make_sample_steps(spec, index) -> Job[SampleOutcome]   (:mod:`.sample`; make_sample runs it to completion)
     One labelled sample for a dataset: generate → relax → deform past failure.
 """
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 from ..errors import StructureError
 from ..glass import Glass
-from ..micrograph.detect import detect_steps
+from ..micrograph.detection import detect_steps
 from ..progress import Job, Progress, run
 from ..rings import RingSet, RingStats, find_rings, ring_statistics
 

@@ -19,7 +19,7 @@ from ..glass import Glass
 from ..physics.aqs import AQSParams, FractureResult, deform_steps
 from ..progress import Job, Progress, run
 
-__all__ = ["SampleOutcome", "sample_steps", "make_sample", "sample_params"]
+__all__ = ["SampleOutcome", "make_sample_steps", "make_sample", "sample_params"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def sample_params(spec: DatasetSpec, platform: str = "NumPy") -> AQSParams:
     return AQSParams(**{**spec.protocol, "axis": "x", "mode": "tension", "platform": platform, "threads": 1})
 
 
-def sample_steps(spec: DatasetSpec, index: int, *, platform: str = "NumPy") -> Job[SampleOutcome]:
+def make_sample_steps(spec: DatasetSpec, index: int, *, platform: str = "NumPy") -> Job[SampleOutcome]:
     """Make sample ``index`` of ``spec`` (see the module docstring)."""
     seed, variance = spec.sample_seed(index), spec.sample_variance(index)
     timings = {}
@@ -65,5 +65,5 @@ def sample_steps(spec: DatasetSpec, index: int, *, platform: str = "NumPy") -> J
 
 
 def make_sample(spec: DatasetSpec, index: int, *, platform: str = "NumPy") -> SampleOutcome:
-    """:func:`sample_steps` run to completion."""
-    return run(sample_steps(spec, index, platform=platform))
+    """:func:`make_sample_steps` run to completion."""
+    return run(make_sample_steps(spec, index, platform=platform))

@@ -1,4 +1,4 @@
-"""Detect atoms & rings: on any Image layer, find the atoms (``glassfail_core.micrograph.detect_atoms``), then
+"""Detect atoms & rings: on any Image layer, find the atoms (``glassfail_core.micrograph.detect``), then
 the rings (``glassfail_core.rings``); adds Points and ring Shapes layers and shows p(n) and μ2."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ._base import JobWidget
 
 __all__ = ["DetectWidget", "detect_job", "SPECIES_MODES", "POLARITIES"]
 
-#: Label shown → ``species`` argument of detect_atoms.
+#: Label shown → ``species`` argument of detect.
 SPECIES_MODES = {"auto": "auto", "Si and O": "si-o", "Si only (O at bond midpoints)": "si-only"}
 #: Label shown → ``invert`` argument (None = decide from the image).
 POLARITIES = {"auto": None, "bright atoms": False, "dark atoms": True}

@@ -1,5 +1,5 @@
-"""The detection pipeline: parameters, :func:`detect_steps` / :func:`detect_atoms` (the steps are described in
-:mod:`glassfail_core.micrograph.detect`), and the final de-duplication."""
+"""The detection pipeline: parameters, :func:`detect_steps` / :func:`detect` (the steps are described in
+:mod:`glassfail_core.micrograph.detection`), and the final de-duplication."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ from .scale import _centre_crop, _polarity_sign, estimate_pixel_size
 from .spots import _bright_class, _confidence, _o_candidates, _si_candidates, _weak_spots_fit
 from .tiles import _Tile, _tiles
 
-__all__ = ["DetectParams", "detect_atoms", "detect_steps"]
+__all__ = ["DetectParams", "detect_steps", "detect", "detect_atoms"]
 
 SPECIES_MODES = ("auto", "si-only", "si-o")
 
 
 @dataclass(frozen=True)
 class DetectParams:
-    """Detection parameters (lengths in Å). See :mod:`glassfail_core.micrograph.detect` for what each step does."""
+    """Detection parameters (lengths in Å). See :mod:`glassfail_core.micrograph.detection` for what each step does."""
 
     species: str = "auto"
     invert: bool | None = None
@@ -87,7 +87,7 @@ def _empty(micrograph, info):
 
 
 def detect_steps(micrograph: Micrograph, **params):
-    """Generator form of :func:`detect_atoms`: yields :class:`~glassfail_core.progress.Progress` per tile and
+    """Generator form of :func:`detect`: yields :class:`~glassfail_core.progress.Progress` per tile and
     returns the Glass."""
     if not isinstance(micrograph, Micrograph):
         raise InputError(f"micrograph must be a Micrograph (see read_micrograph), got {type(micrograph).__name__}")
@@ -258,8 +258,8 @@ def _dedupe(positions, species, conf, inten, inferred, min_dist=0.9):
     return positions[k], species[k], conf[k], inten[k], inferred[k]
 
 
-def detect_atoms(micrograph: Micrograph, *, species: str = "auto", invert=None, sensitivity: float = 1.0,
-                 on_progress=None, **params) -> Glass:
+def detect(micrograph: Micrograph, *, species: str = "auto", invert=None, sensitivity: float = 1.0,
+           on_progress=None, **params) -> Glass:
     """Find the atoms of a micrograph; return them as a non-periodic Glass in the micrograph's Å frame.
 
     Parameters
@@ -301,9 +301,13 @@ def detect_atoms(micrograph: Micrograph, *, species: str = "auto", invert=None, 
     >>> from glassfail_core.generation import honeycomb
     >>> from glassfail_core.micrograph import render_glass
     >>> g = honeycomb(6, 6)
-    >>> found = detect_atoms(render_glass(g, pixel_size=0.25, seed=3))
+    >>> found = detect(render_glass(g, pixel_size=0.25, seed=3))
     >>> found.info["species_mode"], found.n_si
     ('si-o', 72)
     """
     job = detect_steps(micrograph, species=species, invert=invert, sensitivity=sensitivity, **params)
     return run(job, on_progress=on_progress)
+
+
+#: The old name of :func:`detect`.
+detect_atoms = detect

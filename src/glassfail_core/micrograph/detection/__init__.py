@@ -39,8 +39,8 @@ Modules: :mod:`.pipeline` (parameters and the steps in order), :mod:`.scale` (1â
 
 from .network import TIGHT_BOND  # noqa: F401 - the constants stay importable from here
 from .pipeline import SPECIES_MODES  # noqa: F401
-from .pipeline import DetectParams, detect_atoms, detect_steps
+from .pipeline import DetectParams, detect, detect_atoms, detect_steps
 from .scale import estimate_pixel_size
 from .spots import WEAK_Z  # noqa: F401
 
-__all__ = ["DetectParams", "detect_atoms", "detect_steps", "estimate_pixel_size"]
+__all__ = ["DetectParams", "detect_steps", "detect", "detect_atoms", "estimate_pixel_size"]

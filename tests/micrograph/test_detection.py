@@ -7,9 +7,8 @@ import pytest
 
 from glassfail_core import Glass
 from glassfail_core.errors import GlassfailWarning, InputError
-from glassfail_core.micrograph import Micrograph, SpotParams, detect_atoms, estimate_pixel_size, render_glass
+from glassfail_core.micrograph import Micrograph, SpotParams, detect, detect_steps, estimate_pixel_size, render_glass
 from glassfail_core.micrograph.accuracy import match_atoms
-from glassfail_core.micrograph.detect import detect_steps
 from glassfail_core.progress import Progress
 
 
@@ -21,7 +20,7 @@ def spots_image(displaced):
 @pytest.mark.parametrize("ps", [0.1, 0.25, 0.4])
 def test_si_and_o_recovered_from_spots(displaced, ps):
     m = render_glass(displaced, pixel_size=ps, seed=2)
-    found = detect_atoms(m)
+    found = detect(m)
     si = match_atoms(displaced, found, species="Si")
     o = match_atoms(displaced, found, species="O")
     assert si["recall"] == 1.0 and si["precision"] == 1.0, si
@@ -32,7 +31,7 @@ def test_si_and_o_recovered_from_spots(displaced, ps):
 
 
 def test_metadata_and_per_atom_arrays(spots_image):
-    found = detect_atoms(spots_image)
+    found = detect(spots_image)
     conf = found.arrays["confidence"]
     assert conf.shape == (len(found),) and conf.min() >= 0 and conf.max() <= 1 and conf.mean() > 0.9
     assert found.arrays["inferred"].dtype == bool and found.arrays["intensity"].shape == (len(found),)
@@ -44,38 +43,38 @@ def test_metadata_and_per_atom_arrays(spots_image):
 
 def test_si_only_image_places_o_at_bond_midpoints(displaced):
     m = render_glass(displaced, pixel_size=0.3, seed=4, spots=SpotParams(o_counts=0.0))
-    found = detect_atoms(m)
+    found = detect(m)
     assert found.info["species_mode"] == "si-only"
     assert "geometry" in found.info["species_by"]
     assert found.arrays["inferred"][found.o_mask].all()
     o = match_atoms(displaced, found, species="O")
     assert o["recall"] >= 0.98 and o["rmse"] < 0.15  # the crystal's O are at the Si–Si midpoints (±0.07 Å)
     # forcing si-only on an image that shows O gives the same Si and geometric O
-    both = detect_atoms(render_glass(displaced, pixel_size=0.3, seed=4), species="si-only")
+    both = detect(render_glass(displaced, pixel_size=0.3, seed=4), species="si-only")
     assert both.info["species_mode"] == "si-only" and both.n_si == found.n_si
 
 
 def test_dark_atoms_detected_automatically_or_when_told(spots_image, displaced):
     flipped = spots_image.replace(image=spots_image.image.max() - spots_image.image)
-    auto = detect_atoms(flipped)
+    auto = detect(flipped)
     assert auto.info["polarity"] == "dark atoms" and auto.info["polarity_auto"] is True
     assert match_atoms(displaced, auto)["recall"] == 1.0
-    told = detect_atoms(flipped, invert=True)
+    told = detect(flipped, invert=True)
     assert np.allclose(np.sort(told.positions[told.si_mask], axis=0), np.sort(auto.positions[auto.si_mask], axis=0))
-    wrong = detect_atoms(flipped, invert=False, check_scale=False)
+    wrong = detect(flipped, invert=False, check_scale=False)
     assert match_atoms(displaced, wrong)["precision"] < 0.5  # ring centres found instead of atoms
 
 
 def test_tem_style(displaced):
     m = render_glass(displaced, pixel_size=0.32, style="tem", seed=5)
-    found = detect_atoms(m)
+    found = detect(m)
     si = match_atoms(displaced, found)
     assert si["recall"] >= 0.99 and si["precision"] >= 0.99 and si["rmse"] <= 0.1, si
 
 
 def test_tiles_give_the_same_atoms(spots_image):
-    whole = detect_atoms(spots_image)
-    tiled = detect_atoms(spots_image, tile=64)
+    whole = detect(spots_image)
+    tiled = detect(spots_image, tile=64)
     assert tiled.n_si == whole.n_si
     from scipy.spatial import cKDTree
 
@@ -102,7 +101,7 @@ def test_progress_events(spots_image):
 def test_rings_of_detected_network_match_truth(displaced):
     from glassfail_core.micrograph.accuracy import compare_rings
 
-    found = detect_atoms(render_glass(displaced, pixel_size=0.3, seed=8))
+    found = detect(render_glass(displaced, pixel_size=0.3, seed=8))
     r = compare_rings(displaced, found)
     assert r["n_rings"] >= 20 and r["agreement"] == 1.0, r
 
@@ -110,29 +109,29 @@ def test_rings_of_detected_network_match_truth(displaced):
 def test_uniform_image_warns_and_returns_empty_glass():
     m = Micrograph(np.full((64, 64), 7.0), pixel_size=0.3)
     with pytest.warns(GlassfailWarning, match="uniform"):
-        g = detect_atoms(m)
+        g = detect(m)
     assert isinstance(g, Glass) and len(g) == 0 and g.info["species_mode"] == "none"
 
 
 def test_pure_noise_warns_and_returns_empty_glass():
     m = Micrograph(np.random.default_rng(3).poisson(50.0, (128, 128)), pixel_size=0.3)
     with pytest.warns(GlassfailWarning, match="no atoms found"):
-        g = detect_atoms(m)
+        g = detect(m)
     assert len(g) == 0
 
 
 def test_too_small_image():
     with pytest.raises(InputError, match="too small"):
-        detect_atoms(Micrograph(np.random.default_rng(0).random((5, 5)), pixel_size=0.3))
+        detect(Micrograph(np.random.default_rng(0).random((5, 5)), pixel_size=0.3))
     with pytest.raises(InputError, match="too small"):
-        detect_atoms(Micrograph(np.random.default_rng(0).random((16, 16)), pixel_size=0.2))  # 3.2 Å
+        detect(Micrograph(np.random.default_rng(0).random((16, 16)), pixel_size=0.2))  # 3.2 Å
 
 
 @pytest.mark.parametrize("claimed", [0.1, 1.0])
 def test_wrong_pixel_size_suggests_the_scale(spots_image, claimed):
     wrong = spots_image.replace(pixel_size=claimed)
     with pytest.raises(InputError, match=r"suggests about 0\.2[4-7]"):
-        detect_atoms(wrong)
+        detect(wrong)
     assert estimate_pixel_size(spots_image)["pixel_size"] == pytest.approx(0.25, rel=0.08)
 
 
@@ -141,12 +140,12 @@ def test_wrong_pixel_size_suggests_the_scale(spots_image, claimed):
                                            ({"tile": 10}, "tile"), ({"invert": "yes"}, "invert")])
 def test_bad_parameters(spots_image, kwargs, match):
     with pytest.raises(InputError, match=match):
-        detect_atoms(spots_image, **kwargs)
+        detect(spots_image, **kwargs)
 
 
 def test_not_a_micrograph():
     with pytest.raises(InputError, match="Micrograph"):
-        detect_atoms(np.zeros((10, 10)))
+        detect(np.zeros((10, 10)))
 
 
 # ---------------------------------------------------------------------------------------------------- amorphous glass
@@ -168,7 +167,7 @@ def test_amorphous_glass_atoms_and_rings(amorphous, style, ps, dose):
 
     m = render_glass(amorphous, pixel_size=ps, style=style, dose=dose, seed=1)
     assert m.extent[0] <= amorphous.cell[0] and m.extent[1] <= amorphous.cell[1]  # one period, no atom twice
-    found = detect_atoms(m)
+    found = detect(m)
     si = match_atoms(amorphous, found)
     assert si["recall"] >= 0.99 and si["precision"] >= 0.99 and si["rmse"] <= 0.1, si
     if dose >= 1.0 or style == "spots":
@@ -185,7 +184,7 @@ def test_amorphous_glass_atoms_and_rings(amorphous, style, ps, dose):
 def test_no_atoms_from_spots_cut_by_the_image_edge(amorphous):
     # every detected Si is the image of a true Si whose centre lies inside the image
     m = render_glass(amorphous, pixel_size=0.1, seed=2)
-    found = detect_atoms(m, species="si-only")
+    found = detect(m, species="si-only")
     from scipy.spatial import cKDTree
 
     w = amorphous.wrapped_positions()[amorphous.si_mask]
@@ -198,7 +197,7 @@ def test_no_atoms_from_spots_cut_by_the_image_edge(amorphous):
 
 
 def test_o_must_bridge_two_si_not_sit_at_the_midpoint():
-    from glassfail_core.micrograph.detect.network import _bridges, _complete_bonds
+    from glassfail_core.micrograph.detection.network import _bridges, _complete_bonds
 
     si = np.array([[0.0, 0.0], [3.0, 0.0], [6.0, 0.0]])
     # a bent bridge (O 0.9 Å off the midpoint), a stray spot 0.5 Å from a Si, and one between nothing
@@ -220,8 +219,8 @@ def test_weak_spot_kept_only_where_the_network_has_a_gap():
     are rejected, a weak spot that is a real Si (its three neighbours one bond short without it) is kept, and so is
     a weak spot near the image edge."""
     from glassfail_core.generation import honeycomb
-    from glassfail_core.micrograph.detect import DetectParams
-    from glassfail_core.micrograph.detect.spots import _weak_spots_fit
+    from glassfail_core.micrograph.detection import DetectParams
+    from glassfail_core.micrograph.detection.spots import _weak_spots_fit
 
     g = honeycomb(6, 6)
     si = g.wrapped_positions()[g.si_mask]
@@ -254,7 +253,7 @@ def test_weak_spot_kept_only_where_the_network_has_a_gap():
 def test_edge_si_bonded_along_the_edge_not_across_a_cut_ring():
     """Two Si both near the image edge: bonded when at a bond length (a lattice row parallel to the edge), not when
     as far apart as a chord across a ring cut by the edge (their partners lie outside the image)."""
-    from glassfail_core.micrograph.detect.network import TIGHT_BOND, _complete_bonds
+    from glassfail_core.micrograph.detection.network import TIGHT_BOND, _complete_bonds
 
     d = 3.05
     xy = np.array([[0.3, 0.0], [0.3, 1.02 * d], [0.3, 3.0 * d], [0.3, 3.0 * d + 1.25 * d]])
@@ -265,3 +264,10 @@ def test_edge_si_bonded_along_the_edge_not_across_a_cut_ring():
     bonds = _complete_bonds(xy, np.zeros((0, 2), int), 1.3 * d, 0.85 * d, edge=np.zeros(4, bool),
                             edge_max=TIGHT_BOND * d)
     assert {tuple(sorted(b)) for b in bonds.tolist()} == {(0, 1), (2, 3)}
+
+
+def test_old_names_stay():
+    import glassfail_core.micrograph as mg
+    from glassfail_core.micrograph import detection
+
+    assert mg.detect_atoms is mg.detect is detection.detect and mg.detect_steps is detection.detect_steps
