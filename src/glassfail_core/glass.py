@@ -298,8 +298,14 @@ class Glass:
         return self.replace()
 
     # ------------------------------------------------------------------ serialisation
-    def todict(self) -> dict:
-        """Plain-Python description (lists, JSON-serialisable when ``info`` is)."""
+    def to_dict(self) -> dict:
+        """Plain-Python description (lists, JSON-serialisable when ``info`` is); :meth:`from_dict` reads it back.
+
+        >>> g = Glass([[0.0, 0.0], [1.6, 0.0]], ["Si", "O"], cell=(10, 10))
+        >>> d = g.to_dict()
+        >>> d["species"], d["pbc"], Glass.from_dict(d).positions.tolist() == d["positions"]
+        (['Si', 'O'], [True, True], True)
+        """
         return {
             "positions": self.positions.tolist(),
             "species": self.species.tolist(),
@@ -310,7 +316,7 @@ class Glass:
         }
 
     @classmethod
-    def fromdict(cls, d: Mapping) -> "Glass":
+    def from_dict(cls, d: Mapping) -> "Glass":
         return cls(
             positions=np.asarray(d["positions"], float),
             species=d["species"],
@@ -319,6 +325,9 @@ class Glass:
             info=d.get("info", {}),
             arrays={k: np.asarray(v) for k, v in d.get("arrays", {}).items()},
         )
+
+    #: The ASE-style names of :meth:`to_dict` and :meth:`from_dict`.
+    todict, fromdict = to_dict, from_dict
 
     def info_json(self) -> str:
         return json.dumps(self.info, sort_keys=True, default=json_default)

@@ -32,6 +32,14 @@ class Sample:
     def split(self) -> str:
         return self.meta.get("split", "")
 
+    def to_dict(self) -> dict:
+        """Every field as JSON-ready values (the structure as :meth:`Glass.to_dict`, arrays as lists)."""
+        d = {"index": int(self.index), "glass": self.glass.to_dict(), "labels": dict(self.labels),
+             "meta": dict(self.meta)}
+        for name in ("strains", "stresses", "energies", "break_bonds", "break_strains", "break_sites"):
+            d[name] = np.asarray(getattr(self, name)).tolist()
+        return d
+
 
 class Dataset:
     """A dataset folder opened for reading.

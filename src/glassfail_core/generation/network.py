@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -38,6 +38,10 @@ class Topology:
 
     bonds: np.ndarray
     bond_shift: np.ndarray
+
+    def to_dict(self) -> dict:
+        """The arrays as JSON-ready lists."""
+        return {f.name: np.asarray(getattr(self, f.name)).tolist() for f in fields(self)}
 
     def springs(self, si_o: float, k_bond=10.0, k_angle=3.0, k_bridge=10.0):
         """Pairs ``(i, j, shift, r0, k)`` of the bonded model (bonds, O–O in SiO₃, Si–Si across O)."""

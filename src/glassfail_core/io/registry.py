@@ -67,6 +67,17 @@ class FileFormat:
     options: tuple = ()
     path_first: bool = False
 
+    def to_dict(self) -> dict:
+        """JSON-ready description (``magic``: whether the format is recognised by its first bytes).
+
+        >>> find_format("a.png", kind="micrograph").to_dict()["magic"]
+        True
+        """
+        return {"name": self.name, "kind": self.kind, "extensions": list(self.extensions),
+                "description": self.description, "reader": self.reader, "writer": self.writer,
+                "marker": self.marker, "magic": self.magic is not None, "options": dict(self.options),
+                "path_first": self.path_first}
+
     def function(self, which: str) -> Callable:
         ref = self.reader if which == "read" else self.writer
         if ref is None:

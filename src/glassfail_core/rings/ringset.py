@@ -3,7 +3,7 @@ walked by :mod:`glassfail_core.rings.faces` (see :mod:`glassfail_core.rings` for
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -70,6 +70,16 @@ class RingSet:
     interior: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     pbc: tuple = (True, True)
     cell: np.ndarray = field(default_factory=lambda: np.zeros(2))
+
+    def to_dict(self) -> dict:
+        """Every field as JSON-ready values (arrays and tuples as lists, in the CSR layout above).
+
+        >>> from glassfail_core.generation import honeycomb
+        >>> d = find_rings(honeycomb(4, 4)).to_dict()
+        >>> d["sizes"][:3], d["pbc"], d["ring_offsets"][:3]
+        ([6, 6, 6], [True, True], [0, 12, 24])
+        """
+        return {f.name: np.asarray(getattr(self, f.name)).tolist() for f in fields(self)}
 
     # ------------------------------------------------------------------ sizes and lists
     def __len__(self) -> int:

@@ -43,6 +43,11 @@ class DeformOutcome:
     glass: Glass
     prepare: Optional[dict] = None
 
+    def to_dict(self) -> dict:
+        """JSON-ready: the result and the structure as their ``to_dict()``, the preparation report as it is."""
+        return {"result": self.result.to_dict(), "glass": self.glass.to_dict(),
+                "prepare": dict(self.prepare) if self.prepare is not None else None}
+
 
 def _reusable(run_dir, glass, model) -> Optional[dict]:
     if run_dir is None:

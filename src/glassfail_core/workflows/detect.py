@@ -36,6 +36,11 @@ class Detection:
     stats: Optional[RingStats] = None
     rings_note: Optional[str] = None
 
+    def to_dict(self) -> dict:
+        """JSON-ready: each part as its own ``to_dict()`` (None where absent)."""
+        return {"glass": self.glass.to_dict(), "ringset": self.ringset.to_dict() if self.ringset else None,
+                "stats": self.stats.to_dict() if self.stats else None, "rings_note": self.rings_note}
+
 
 def _rings(glass: Glass):
     if glass.n_si < 3:

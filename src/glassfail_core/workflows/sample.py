@@ -34,6 +34,17 @@ class SampleOutcome:
     labels: Optional[FailureLabels] = None
     timings: dict = field(default_factory=dict)
 
+    def to_dict(self) -> dict:
+        """JSON-ready: the parts as their ``to_dict()`` (None where absent).
+
+        >>> SampleOutcome(3, "failed", reason="no bond broke").to_dict()["reason"]
+        'no bond broke'
+        """
+        return {"index": int(self.index), "status": self.status, "reason": self.reason,
+                "glass": self.glass.to_dict() if self.glass is not None else None,
+                "result": self.result.to_dict() if self.result is not None else None,
+                "labels": self.labels.to_dict() if self.labels is not None else None, "timings": dict(self.timings)}
+
 
 def sample_params(spec: DatasetSpec, platform: str = "NumPy") -> AQSParams:
     """The AQS parameters of the dataset's protocol (tension along x)."""
