@@ -30,7 +30,7 @@ def with_oxygen(si_pos, si_bonds, cell, pbc=(True, True), info=None) -> Glass:
     return Glass(pos, species, cell, pbc=pbc, info=dict(info or {}))
 
 
-def _neighbour_lists(bonds, n):
+def _neighbor_lists(bonds, n):
     nb = [[] for _ in range(n)]
     for a, b in bonds.tolist():
         nb[a].append(b)
@@ -97,7 +97,7 @@ def stone_wales(nx=12, ny=12, n_defects=1, *, seed=0, oxygen=True, relax=True, r
         changed.append((a, b))
     if len(changed) < n_defects:
         raise ValueError(f"only {len(changed)} Stone–Wales defects fit in {nx} × {ny} rings")
-    nb = _neighbour_lists(bonds, n)
+    nb = _neighbor_lists(bonds, n)
     new_bonds = {tuple(sorted(p)) for p in bonds.tolist()}
     for a, b in changed:
         va = minimum_image(pos[a] - pos[b], cell, pbc) * 0.5

@@ -127,13 +127,13 @@ def ring_statistics(ringset: RingSet) -> RingStats:
     mu2 = float((sizes.astype(float) ** 2).mean() - mean ** 2)
     mu2 = max(mu2, 0.0)
     p6 = counts.get(6, 0) / n
-    aw = aboav_weaire(sizes, *_interior_neighbour_sizes(ringset))
+    aw = aboav_weaire(sizes, *_interior_neighbor_sizes(ringset))
     return RingStats(counts=counts, mean=mean, mu2=mu2, alpha=aw.alpha, n_rings=n, open_rings=ringset.n_open,
                      euler=ringset.euler, p6=p6, mu2_lemaitre=lemaitre_mu2(p6) if p6 > 0 else math.nan,
                      m=aw.m, aw_intercept=aw.intercept)
 
 
-def _interior_neighbour_sizes(rs: RingSet):
+def _interior_neighbor_sizes(rs: RingSet):
     """``(neighbour sizes, owner)`` in the flat form of :func:`aboav_weaire`: one entry per (ring, neighbouring
     ring) pair, for the interior rings only (a ring touching a boundary face has an incomplete neighbour list)."""
     if len(rs.neighbors) == 0:
@@ -170,7 +170,7 @@ class AboavWeaire:
                 "m": {str(k): _num(v) for k, v in sorted(self.m.items())}}
 
 
-def aboav_weaire(sizes, neighbour_sizes, owner=None) -> AboavWeaire:
+def aboav_weaire(sizes, neighbor_sizes, owner=None) -> AboavWeaire:
     """Aboav–Weaire fit: the line through ``n·m(n)`` against ``n``, least squares weighted by the number of
     n-rings, where ``m(n)`` is the mean over n-rings of each ring's mean neighbour size; ``α = 6 − slope``
     (the law: ``n·m(n) = (6 − α)·n + 6α + μ2``).
@@ -179,10 +179,10 @@ def aboav_weaire(sizes, neighbour_sizes, owner=None) -> AboavWeaire:
     ----------
     sizes : (N,) ints
         Ring sizes.
-    neighbour_sizes : list of N sequences, or (K,) ints with ``owner``
+    neighbor_sizes : list of N sequences, or (K,) ints with ``owner``
         The sizes of each ring's neighbours. Rings without neighbours are left out of the fit.
     owner : (K,) ints, optional
-        Flat form (no Python loop over rings): ``neighbour_sizes[k]`` is the size of a neighbour of ring
+        Flat form (no Python loop over rings): ``neighbor_sizes[k]`` is the size of a neighbour of ring
         ``owner[k]``.
 
     Returns
@@ -197,17 +197,17 @@ def aboav_weaire(sizes, neighbour_sizes, owner=None) -> AboavWeaire:
     """
     sizes = np.asarray(sizes)
     if owner is None:
-        counts = [len(x) for x in neighbour_sizes]
+        counts = [len(x) for x in neighbor_sizes]
         if len(counts) != len(sizes):
-            raise InputError(f"neighbour_sizes must hold one sequence per ring: {len(sizes)} rings, "
+            raise InputError(f"neighbor_sizes must hold one sequence per ring: {len(sizes)} rings, "
                              f"{len(counts)} sequences")
         owner = np.repeat(np.arange(len(sizes)), counts)
-        flat = np.concatenate([np.asarray(x, float).ravel() for x in neighbour_sizes]) if sum(counts) else None
+        flat = np.concatenate([np.asarray(x, float).ravel() for x in neighbor_sizes]) if sum(counts) else None
     else:
         owner = np.asarray(owner, dtype=np.int64).ravel()
-        flat = np.asarray(neighbour_sizes).ravel()
+        flat = np.asarray(neighbor_sizes).ravel()
         if flat.shape != owner.shape:
-            raise InputError(f"neighbour_sizes and owner must have the same length, got {len(flat)} and {len(owner)}")
+            raise InputError(f"neighbor_sizes and owner must have the same length, got {len(flat)} and {len(owner)}")
     if len(owner) == 0:
         return AboavWeaire(math.nan, math.nan, {})
     # Per ring: mean size of its neighbours; then m(n) = mean over n-rings of ring means.
@@ -227,8 +227,8 @@ def aboav_weaire(sizes, neighbour_sizes, owner=None) -> AboavWeaire:
     return AboavWeaire(float(6.0 - slope), float(intercept), m)
 
 
-def aboav_weaire_fit(sizes, neighbour_sizes) -> float:
-    """Aboav–Weaire α alone: :func:`aboav_weaire` ``(sizes, neighbour_sizes).alpha`` (used to check the incremental
+def aboav_weaire_fit(sizes, neighbor_sizes) -> float:
+    """Aboav–Weaire α alone: :func:`aboav_weaire` ``(sizes, neighbor_sizes).alpha`` (used to check the incremental
     α of :class:`~glassfail_core.generation.dual.DualLattice`).
 
     Examples
@@ -236,7 +236,7 @@ def aboav_weaire_fit(sizes, neighbour_sizes) -> float:
     >>> round(aboav_weaire_fit([5, 7, 6, 6], [[7, 6, 6], [5, 6, 6], [5, 7, 6], [5, 7, 6]]), 4)
     2.0
     """
-    return aboav_weaire(sizes, neighbour_sizes).alpha
+    return aboav_weaire(sizes, neighbor_sizes).alpha
 
 
 def lemaitre_mu2(p6):
