@@ -33,7 +33,8 @@ from ..errors import InputError
 from ..glass import Glass
 from .image import Micrograph
 
-__all__ = ["render_glass", "SpotParams", "TEMParams", "electron_wavelength"]
+__all__ = ["render_glass", "render_periodic", "periodic_pixels", "PeriodicImage", "SpotParams", "TEMParams",
+           "electron_wavelength"]
 
 
 @dataclass(frozen=True)
@@ -125,32 +126,45 @@ def _images(glass, positions, shape, pixel_size, origin, margin):
     return pos, idx
 
 
-def _splat(out, xy, amplitude, sigma, pixel_size, origin):
-    """Add pixel-averaged Gaussians ``amplitude·exp(-r²/2σ²)`` centred at ``xy`` (Å) into ``out`` (H, W)."""
+def _splat(out, xy, amplitude, sigma, pixel_size, origin, wrap=(False, False)):
+    """Add pixel-averaged Gaussians ``amplitude·exp(-r²/2σ²)`` centred at ``xy`` (Å) into ``out`` (H, W).
+
+    ``pixel_size`` is one number or ``(px_x, px_y)``; an axis with ``wrap`` set adds what falls past one edge at the
+    other (the image is then one period of a periodic cell), otherwise it is cut off.
+    """
     if len(xy) == 0:
         return out
     h, w = out.shape
-    col = (xy[:, 0] - origin[0]) / pixel_size - 0.5
-    row = (xy[:, 1] - origin[1]) / pixel_size - 0.5
-    half = int(np.ceil(4.5 * sigma / pixel_size)) + 1
-    off = np.arange(-half, half + 1)
-    s = sigma / pixel_size
-    norm = np.sqrt(2 * np.pi) * s  # pixel average of exp(-x²/2s²) = norm · ΔΦ
+    px, py = (pixel_size, pixel_size) if np.ndim(pixel_size) == 0 else pixel_size
+    col = (xy[:, 0] - origin[0]) / px - 0.5
+    row = (xy[:, 1] - origin[1]) / py - 0.5
 
-    def weights(centre):
+    def weights(centre, p):
+        half = int(np.ceil(4.5 * sigma / p)) + 1
+        off = np.arange(-half, half + 1)
+        s = sigma / p
+        norm = np.sqrt(2 * np.pi) * s  # pixel average of exp(-x²/2s²) = norm · ΔΦ
         base = np.floor(centre + 0.5).astype(np.int64)
         idx = base[:, None] + off[None, :]
         d = idx - centre[:, None]
         wts = (ndtr((d + 0.5) / s) - ndtr((d - 0.5) / s)) * norm
         return idx, wts
 
-    ci, wx = weights(col)
-    ri, wy = weights(row)
-    wx = wx * ((ci >= 0) & (ci < w))
-    wy = wy * ((ri >= 0) & (ri < h))
+    ci, wx = weights(col, px)
+    ri, wy = weights(row, py)
+    if wrap[0]:
+        ci = np.mod(ci, w)
+    else:
+        wx = wx * ((ci >= 0) & (ci < w))
+        ci = np.clip(ci, 0, w - 1)
+    if wrap[1]:
+        ri = np.mod(ri, h)
+    else:
+        wy = wy * ((ri >= 0) & (ri < h))
+        ri = np.clip(ri, 0, h - 1)
     amp = np.broadcast_to(np.asarray(amplitude, float), (len(xy),))
     vals = amp[:, None, None] * wy[:, :, None] * wx[:, None, :]
-    flat = np.clip(ri, 0, h - 1)[:, :, None] * w + np.clip(ci, 0, w - 1)[:, None, :]
+    flat = ri[:, :, None] * w + ci[:, None, :]
     out += np.bincount(flat.ravel(), weights=vals.ravel(), minlength=h * w).reshape(h, w)
     return out
 
@@ -202,7 +216,7 @@ def _full_ctf(big, pixel_size, lam, p):
 
 def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots", noise: bool = True,
                  seed=None, dose: float = 1.0, shape=None, origin=(0.0, 0.0), spots: SpotParams | None = None,
-                 tem: TEMParams | None = None) -> Micrograph:
+                 tem: TEMParams | None = None, offset=(0.0, 0.0)) -> Micrograph:
     """Render a Glass as a synthetic micrograph.
 
     Parameters
@@ -228,6 +242,8 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
         Å coordinates of the image's top-left corner (default (0, 0), the cell's corner).
     spots, tem : SpotParams, TEMParams, optional
         Style parameters (defaults as documented).
+    offset : (dx, dy)
+        Å added to every atom before drawing (a sub-pixel translation of the sample under a fixed pixel grid).
 
     Returns
     -------
@@ -256,6 +272,7 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
     if not (np.isfinite(dose) and dose > 0):
         raise InputError(f"dose must be positive, got {dose}")
     shape, origin = _frame(glass, pixel_size, shape, origin)
+    glass = _shifted(glass, offset)
     if style == "spots":
         params = spots or SpotParams()
         expected = _render_spots(glass, shape, pixel_size, origin, params)
@@ -266,8 +283,117 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
     rng = np.random.default_rng(seed)
     img = rng.poisson(np.clip(expected, 0, None)).astype(np.float32) if noise else expected.astype(np.float32)
     info = {"style": style, "params": params.to_dict(), "dose": float(dose), "noise": bool(noise),
-            "seed": seed if isinstance(seed, (int, type(None))) else "generator", "n_si": glass.n_si, "n_o": glass.n_o,
+            "seed": _seed_note(seed), "n_si": glass.n_si, "n_o": glass.n_o,
             "units": "counts", "cell": [float(v) for v in glass.cell], "pbc": [bool(v) for v in glass.pbc],
             "uncovered": [float(max(0.0, L - n * pixel_size)) if per else 0.0
                           for L, n, per in zip(glass.cell, (shape[1], shape[0]), glass.pbc)]}
     return Micrograph(img, pixel_size, origin, info)
+
+
+def _shifted(glass, offset):
+    dx, dy = (float(v) for v in offset)
+    if not (np.isfinite(dx) and np.isfinite(dy)):
+        raise InputError(f"offset must be two finite numbers (Å), got {offset!r}")
+    if dx == 0 and dy == 0:
+        return glass
+    return Glass(glass.positions + [dx, dy], glass.species, glass.cell, pbc=glass.pbc, validate=False)
+
+
+def _seed_note(seed):
+    return seed if isinstance(seed, (int, type(None))) else "generator"
+
+
+def periodic_pixels(length: float, pixel_size: float, multiple: int = 1) -> int:
+    """Pixels along a periodic axis of ``length`` Å: ``round(L / pixel_size)`` rounded to a multiple of ``multiple``.
+
+    >>> periodic_pixels(85.13, 0.65), periodic_pixels(85.13, 0.65, 16), periodic_pixels(81.71, 0.65, 16)
+    (131, 128, 128)
+    """
+    m = int(multiple)
+    return max(1, int(round(float(length) / float(pixel_size) / m))) * m
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodicImage:
+    """One period of a periodic glass drawn seamlessly: ``image`` (H, W) float32 tiles the plane.
+
+    Pixels are ``pixel_size = (Lx / W, Ly / H)`` Å (nearly square); pixel ``(row, col)`` has its centre at
+    ``x = (col + 0.5)·px_x``, ``y = (row + 0.5)·px_y`` in the frame where every atom was moved by ``offset``.
+    """
+
+    image: np.ndarray
+    pixel_size: tuple
+    offset: tuple = (0.0, 0.0)
+    info: dict = field(default_factory=dict)
+
+    def xy_to_px(self, xy) -> np.ndarray:
+        """Å ``(..., 2)`` of the glass's own frame → fractional ``(row, col)`` in this image (periodic: wrapped)."""
+        xy = np.asarray(xy, dtype=float) + np.asarray(self.offset)
+        h, w = self.image.shape
+        col = np.mod(xy[..., 0] / self.pixel_size[0] - 0.5, w)
+        row = np.mod(xy[..., 1] / self.pixel_size[1] - 0.5, h)
+        return np.stack([row, col], axis=-1)
+
+
+def render_periodic(glass: Glass, *, pixel_size: float = 0.65, multiple: int = 1, shape=None,
+                    offset=(0.0, 0.0), noise: bool = True, seed=None, dose: float = 1.0,
+                    spots: SpotParams | None = None) -> PeriodicImage:
+    """Draw exactly one period of a periodic glass in the ``spots`` style, seamlessly (periodic=True wrap).
+
+    Each axis of length ``L`` gets ``n = round(L / pixel_size)`` pixels rounded to a multiple of ``multiple`` (or
+    ``shape``), so the pixel size along it is ``L / n``; each spot that crosses an edge continues at the other one.
+    The image therefore tiles the plane, and a circular shift of it is a translation of the glass.
+
+    Parameters
+    ----------
+    glass : Glass
+        Periodic along x and y.
+    pixel_size : float
+        Nominal Å per pixel.
+    multiple : int
+        Pixel counts are multiples of this (a network's total stride).
+    shape : (H, W), optional
+        Pixel counts instead of the rounded ones.
+    offset : (dx, dy)
+        Å added to every atom (wrapped into the cell): a translation of the sample by any amount.
+    noise, seed, dose, spots
+        As in :func:`render_glass`.
+
+    Examples
+    --------
+    >>> from glassfail_core.generation import honeycomb
+    >>> g = honeycomb(4, 4)
+    >>> im = render_periodic(g, pixel_size=0.6, multiple=4, noise=False)
+    >>> im.image.shape, [round(p, 4) for p in im.pixel_size]
+    ((32, 36), [0.587, 0.5719])
+    >>> b = render_periodic(g, pixel_size=0.6, multiple=4, noise=False, offset=(4 * im.pixel_size[0], 0.0))
+    >>> bool(np.allclose(np.roll(im.image, 4, axis=1), b.image, atol=1e-3))
+    True
+    """
+    if not isinstance(glass, Glass):
+        raise InputError(f"glass must be a Glass, got {type(glass).__name__}")
+    if not all(glass.pbc):
+        raise InputError("render_periodic draws periodic glasses (pbc along x and y); use render_glass for others")
+    if not (np.isfinite(pixel_size) and pixel_size > 0) or int(multiple) < 1:
+        raise InputError(f"pixel_size must be positive and multiple ≥ 1, got {pixel_size}, {multiple}")
+    if not (np.isfinite(dose) and dose > 0):
+        raise InputError(f"dose must be positive, got {dose}")
+    lx, ly = (float(v) for v in glass.cell)
+    if shape is None:
+        shape = (periodic_pixels(ly, pixel_size, multiple), periodic_pixels(lx, pixel_size, multiple))
+    shape, _ = _frame(glass, pixel_size, shape, (0.0, 0.0))
+    pxy = (lx / shape[1], ly / shape[0])
+    params = spots or SpotParams()
+    moved = np.mod(np.asarray(glass.positions, float) + np.asarray(offset, float), [lx, ly])
+    expected = np.full(shape, params.background, dtype=np.float64)
+    for sp, mask in _species_groups(glass).items():
+        amp, sig = (params.si_counts, params.si_sigma) if sp == "Si" else (params.o_counts, params.o_sigma)
+        if amp != 0 and mask.any():
+            _splat(expected, moved[mask], amp, sig, pxy, (0.0, 0.0), wrap=(True, True))
+    expected *= dose
+    rng = np.random.default_rng(seed)
+    img = rng.poisson(expected).astype(np.float32) if noise else expected.astype(np.float32)
+    info = {"style": "spots", "params": params.to_dict(), "dose": float(dose), "noise": bool(noise),
+            "seed": _seed_note(seed), "periodic": True, "cell": [lx, ly], "pixel_size_xy": list(pxy),
+            "nominal_pixel_size": float(pixel_size)}
+    return PeriodicImage(img, pxy, (float(offset[0]), float(offset[1])), info)
