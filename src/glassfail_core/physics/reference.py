@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError, StructureError
+from ..errors import StructureError
+from ..glass import require_glass
+from ..neighbors import neighbor_pairs
 from .models import PairModel, get_model
 
 __all__ = ["check_glass", "pair_terms", "energy_forces_reference", "per_atom_energy", "stress", "OVERLAP_DISTANCE"]
@@ -31,11 +33,7 @@ def check_glass(glass, model: PairModel, *, require_bonds=True, what="structure"
     Checks: species known to the model; every periodic cell edge larger than ``2 r_c``; finite positions; no two
     atoms closer than :data:`OVERLAP_DISTANCE`; at least one Si–O bond (when ``require_bonds``).
     """
-    from ..glass import Glass
-    from ..neighbors import neighbor_pairs
-
-    if not isinstance(glass, Glass):
-        raise InputError(f"{what} must be a glassfail Glass, got {type(glass).__name__}")
+    require_glass(glass, what)
     if len(glass) < 2:
         raise StructureError(f"{what} has {len(glass)} atom(s); at least 2 are needed")
     model.types(glass.species)
@@ -76,8 +74,6 @@ def pair_terms(positions, cell, pbc, types, model: PairModel):
     Returns ``i, j, vec, r, e, de`` where ``vec = x_j − x_i`` (minimum image), ``e`` the pair energy and ``de``
     its derivative dV/dr.
     """
-    from ..neighbors import neighbor_pairs
-
     i, j, vec, r = neighbor_pairs(positions, cell, pbc, model.cutoff)
     sig, q = model.tables()
     ti, tj = types[i], types[j]
