@@ -30,7 +30,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..errors import InputError
-from ..glass import Glass
+from ..glass import Glass, require_glass
 from .image import Micrograph
 
 __all__ = ["render_glass", "render_periodic", "periodic_pixels", "PeriodicImage", "SpotParams", "TEMParams",
@@ -259,8 +259,7 @@ def render_glass(glass: Glass, *, pixel_size: float = 0.32, style: str = "spots"
     >>> bool(m.image.max() > 500)
     True
     """
-    if not isinstance(glass, Glass):
-        raise InputError(f"glass must be a Glass, got {type(glass).__name__}")
+    require_glass(glass)
     try:
         pixel_size = float(pixel_size)
     except (TypeError, ValueError):
@@ -370,8 +369,7 @@ def render_periodic(glass: Glass, *, pixel_size: float = 0.65, multiple: int = 1
     >>> bool(np.allclose(np.roll(im.image, 4, axis=1), b.image, atol=1e-3))
     True
     """
-    if not isinstance(glass, Glass):
-        raise InputError(f"glass must be a Glass, got {type(glass).__name__}")
+    require_glass(glass)
     if not all(glass.pbc):
         raise InputError("render_periodic draws periodic glasses (pbc along x and y); use render_glass for others")
     if not (np.isfinite(pixel_size) and pixel_size > 0) or int(multiple) < 1:
