@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import InputError
-from ...neighbors import reduce_tilt
+from ...neighbors import cell_vectors, reduce_tilt
 
 __all__ = ["Frame", "Loading", "working_glass", "rotation"]
 
@@ -181,14 +181,9 @@ class Loading:
 
     def cell_vectors(self, cell, tilt):
         """Rows ``a``, ``b`` of the (tilted) periodic lattice in the input's frame: ``[[Lx, 0], [tilt, Ly]]`` for
-        shear along x, ``[[Lx, tilt], [0, Ly]]`` for shear along y (the x/y-exchanged computation)."""
-        v = np.diag(np.asarray(cell, float))
-        if self.periodic_shear:
-            if self.shear_axis == "x":
-                v[1, 0] = tilt
-            else:
-                v[0, 1] = tilt
-        return v
+        shear along x, ``[[Lx, tilt], [0, Ly]]`` for shear along y (the x/y-exchanged computation), the plain cell
+        without periodic shear (:func:`glassfail_core.neighbors.cell_vectors`)."""
+        return cell_vectors(cell, tilt if self.periodic_shear else 0.0, tilt_axis=self.shear_axis)
 
     def info(self) -> dict:
         """What a result records of the loading: grips (free length, width, grip atoms) or nothing."""
