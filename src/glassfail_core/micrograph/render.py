@@ -325,6 +325,11 @@ class PeriodicImage:
     offset: tuple = (0.0, 0.0)
     info: dict = field(default_factory=dict)
 
+    def to_dict(self) -> dict:
+        """Metadata as plain Python (the image itself is left out, as in :meth:`Micrograph.to_dict`)."""
+        return {"shape": list(self.image.shape), "pixel_size": [float(v) for v in self.pixel_size],
+                "offset": [float(v) for v in self.offset], "info": dict(self.info)}
+
     def xy_to_px(self, xy) -> np.ndarray:
         """Å ``(..., 2)`` of the glass's own frame → fractional ``(row, col)`` in this image (periodic: wrapped)."""
         xy = np.asarray(xy, dtype=float) + np.asarray(self.offset)
