@@ -187,8 +187,7 @@ def render_input(glass: Glass, inp=DEFAULT_INPUT, *, aug: Optional[Augment] = No
     m = render_glass(g.replace(pbc=(False, False)) if any(g.pbc) else g, pixel_size=px, style="spots", noise=noise,
                      seed=seed, dose=inp.get("dose", 1.0), shape=(int(n[1]), int(n[0])), origin=tuple(origin),
                      spots=_spots(inp))
-    pad = 0.5 * float(inp["margin"])
-    valid = (float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad))
+    valid = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))  # sites are bond midpoints: inside the atoms' box
     return m.image.copy(), Frame(m.shape, (px, px), tuple(float(v) for v in origin), False, valid)
 
 

@@ -245,7 +245,7 @@ def train_steps(dataset_dir, out_dir, *, device: str = "cpu", threads: Optional[
             tot += np.array([float(t.detach()) for t in terms]) * len(b)
             n += len(b)
             yield Progress("train", e * per_epoch + k + 1, p.epochs * per_epoch, f"epoch {e + 1}/{p.epochs}",
-                           data={"epoch": e + 1, "batch_loss": float(terms[0])})
+                           data={"epoch": e + 1, "batch_loss": float(terms[0].detach())})
         tr, va = tot / max(n, 1), _val_loss(net, val_data, p, dev)
         improved = info["best_val"] is None or va[0] < info["best_val"]
         if improved:
