@@ -15,7 +15,8 @@ import click
 from ..errors import Cancelled, GlassfailError, InputError
 
 # Subcommand modules (glassfail_core.cli.<name>), each defining a click command called ``command``.
-COMMANDS = ["info", "convert", "energy", "relax", "deform", "detect", "render", "rings", "generate", "dataset"]
+COMMANDS = ["info", "convert", "energy", "relax", "deform", "detect", "render", "rings", "generate", "dataset", "train",
+            "evaluate", "predict"]
 
 
 class _Group(click.Group):
