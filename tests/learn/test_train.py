@@ -1,0 +1,80 @@
+"""Training on a tiny dataset: the loss falls, a killed training resumes exactly, the evaluation is complete."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from glassfail_core.cli.main import main
+from glassfail_core.dataset import load_dataset
+from glassfail_core.errors import InputError
+from glassfail_core.learn.checkpoint import load_model
+from glassfail_core.learn.data import GlassImages, records
+from glassfail_core.learn.images import Augment
+from glassfail_core.learn.train import train, train_steps
+
+from .conftest import FAST
+
+
+def test_a_few_epochs_lower_the_loss(tiny_model):
+    path, res = tiny_model
+    losses = [h["train_loss"] for h in res.history]
+    assert len(losses) == FAST["epochs"] and min(losses[1:]) < losses[0]
+    assert (path / "model.safetensors").is_file() and (path / "evaluation" / "report.json").is_file()
+    cfg = load_model(path).config
+    assert set(cfg["intervals"]["halfwidth"]) == set(cfg["targets"])
+    assert cfg["training"]["dataset_identity"] and cfg["training"]["content_hash"]
+    assert "failure_strain" in cfg["test_metrics"]
+
+
+def test_killed_training_resumes_exactly(tiny_dataset, tiny_model, tmp_path):
+    threads = torch.get_num_threads()
+    try:
+        job = train_steps(tiny_dataset, tmp_path / "m", evaluate=False, **FAST)
+        epochs = 0
+        for ev in job:  # "kill" after the second epoch's checkpoint
+            epochs += "val_loss" in ev.data
+            if epochs == 2:
+                job.close()
+                break
+        res = train(tiny_dataset, tmp_path / "m", evaluate=False, **FAST)
+    finally:
+        torch.set_num_threads(threads)
+    assert res.resumed_from == 2
+    full = tiny_model[1].history
+    assert [h["train_loss"] for h in res.history] == pytest.approx([h["train_loss"] for h in full], rel=1e-5)
+    with pytest.raises(InputError, match="another training"):
+        train(tiny_dataset, tmp_path / "m", evaluate=False, **dict(FAST, seed=1))
+
+
+def test_augmented_items_move_the_label_maps(tiny_dataset, tiny_model):
+    cfg = load_model(tiny_model[0]).config
+    recs = [r for r in records(load_dataset(tiny_dataset), "train") if len(r.first_break)]
+    data = GlassImages(recs, cfg, augment=True, seed=0)
+    r = recs[0]
+    for aug in (Augment(), Augment(True, False, (5.0, 2.5)), Augment(False, True, (17.2, 9.9))):
+        item = data.item(0, aug)
+        m = item["maps"][1].numpy()
+        k = np.unravel_index(int(np.argmax(m)), m.shape)
+        ps = np.array(r.glass.cell) / np.array(m.shape[::-1])
+        xy = (np.array([k[1], k[0]]) + 0.5) * ps
+        want = aug.apply(r.first_break, r.glass.cell)[0]
+        d = (xy - want + r.glass.cell / 2) % r.glass.cell - r.glass.cell / 2
+        assert np.all(np.abs(d) <= ps)
+        assert item["image"].shape[-2:] == tuple(2 * s for s in m.shape)
+
+
+def test_evaluate_report_and_cli(tiny_dataset, tiny_model, tmp_path, capsys):
+    path, _ = tiny_model
+    with pytest.raises(SystemExit) as ex:
+        main(["evaluate", str(path), str(tiny_dataset), "--split", "test", "-o", str(tmp_path / "r"), "--json"])
+    assert ex.value.code == 0
+    rep = json.loads(capsys.readouterr().out)
+    fs = rep["scalars"]["failure_strain"]
+    assert {"r2", "pearson_r2", "mae", "spearman", "by_tercile"} <= set(fs["model"])
+    assert {"mean", "linear_s2"} <= set(fs["baselines"]) and "coverage" in fs
+    site = rep["sites"]["failure_site"]
+    assert {"median", "within_5A", "within_10A", "nearest_bond", "mass_within_5A"} <= set(site["model"])
+    assert {"random", "highest_energy_atom"} <= set(site["baselines"])
+    assert (tmp_path / "r" / "report.json").is_file() and any(p.endswith(".png") for p in rep["plots"])
