@@ -35,7 +35,8 @@ DEFAULT_INPUT = {"style": "spots", "pixel_size": 0.65, "stride": 16, "map_stride
 
 @dataclass(frozen=True)
 class Augment:
-    """A symmetry of tension along x: ``x → Lx − x`` (``flip_x``), ``y → Ly − y`` (``flip_y``), then ``+ offset``.
+    """A symmetry of tension along x: ``x → Lx − x`` (``flip_x``), ``y → Ly − y`` (``flip_y``), then ``+ offset``
+    (Å).
 
     Examples
     --------
@@ -172,7 +173,7 @@ def render_input(glass: Glass, inp=DEFAULT_INPUT, *, aug: Optional[Augment] = No
     >>> from glassfail_core.generation import honeycomb
     >>> img, frame = render_input(honeycomb(8, 8), noise=False)
     >>> img.shape, frame.periodic, [round(p, 3) for p in frame.pixel_size]
-    ((32, 32), True, [0.661, 0.572])
+    ((64, 64), True, [0.66, 0.572])
     """
     if inp.get("style", "spots") != "spots":
         raise InputError(f"only the 'spots' style is supported for learning, got {inp.get('style')!r}")
@@ -200,8 +201,8 @@ def site_map(points, frame: Frame, sigma: float, weights=None) -> Optional[np.nd
     --------
     >>> f = Frame((8, 8), (1.0, 1.0))
     >>> m = site_map([[0.2, 4.5]], f, 1.0)
-    >>> round(float(m.sum()), 6), np.unravel_index(int(m.argmax()), m.shape), bool(m[4, 7] > m[4, 2])
-    (1.0, (4, 0), True)
+    >>> round(float(m.sum()), 6), [int(v) for v in np.unravel_index(int(m.argmax()), m.shape)], bool(m[4, 7] > m[4, 2])
+    (1.0, [4, 0], True)
     """
     pts = np.asarray(points if points is not None else [], dtype=float).reshape(-1, 2)
     if not len(pts):

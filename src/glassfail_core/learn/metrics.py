@@ -83,10 +83,13 @@ def scalar_metrics(y, p, variance=None) -> dict:
     if variance is not None:
         t = terciles(variance)
         v = np.asarray(variance, float)
-        out["by_tercile"] = [{"tercile": k, "s2_range": [_num(v[t == k].min()), _num(v[t == k].max())]
-                              if (t == k).any() else None, "n": int((t == k).sum()),
-                              "r2": _num(r2(y[t == k], p[t == k])), "pearson_r2": _num(pearson_r2(y[t == k], p[t == k])),
-                              "mae": _num(mae(y[t == k], p[t == k]))} for k in range(3)]
+        out["by_tercile"] = []
+        for k in range(3):
+            s = t == k
+            out["by_tercile"].append({
+                "tercile": k, "s2_range": [_num(v[s].min()), _num(v[s].max())] if s.any() else None,
+                "n": int(s.sum()), "r2": _num(r2(y[s], p[s])), "pearson_r2": _num(pearson_r2(y[s], p[s])),
+                "mae": _num(mae(y[s], p[s]))})
     return out
 
 
