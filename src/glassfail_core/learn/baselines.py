@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["descriptors", "FEATURES", "fit_scalar_baselines", "site_baselines", "SITE_BASELINES"]
+__all__ = ["descriptors", "ring_descriptors", "FEATURES", "fit_scalar_baselines", "site_baselines", "SITE_BASELINES"]
 
 FEATURES = tuple([f"p{n}" for n in range(4, 11)] + ["mu2", "alpha", "n4", "n5", "n8", "e_si_mean", "e_si_std",
                                                      "e_si_max", "e_o_mean", "e_o_std", "e_o_max", "max_bond_strain"])
@@ -44,17 +44,24 @@ def _rings(glass):
     return rs, ring_statistics(rs)
 
 
-def descriptors(glass) -> dict:
-    """The descriptor vector of one glass, as ``{name: value}`` (NaN where undefined)."""
-    from ..physics.reference import per_atom_energy
-
-    out = dict.fromkeys(FEATURES, np.nan)
+def ring_descriptors(glass) -> dict:
+    """p(n) for n = 4…10, μ2, α and the counts of 4-, 5- and 8-rings (NaN when the rings cannot be analysed)."""
+    out = dict.fromkeys(FEATURES[:12], np.nan)
     rs, st = _rings(glass)
     if st is not None and st.n_rings:
         for n in range(4, 11):
             out[f"p{n}"] = st.counts.get(n, 0) / st.n_rings
         out.update(mu2=st.mu2, alpha=st.alpha, n4=st.counts.get(4, 0), n5=st.counts.get(5, 0),
                    n8=st.counts.get(8, 0))
+    return out
+
+
+def descriptors(glass) -> dict:
+    """The descriptor vector of one glass, as ``{name: value}`` (NaN where undefined)."""
+    from ..physics.reference import per_atom_energy
+
+    out = dict.fromkeys(FEATURES, np.nan)
+    out.update(ring_descriptors(glass))
     e = per_atom_energy(glass)
     for sp, mask in (("si", glass.si_mask), ("o", glass.o_mask)):
         if mask.any():

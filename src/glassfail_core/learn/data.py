@@ -47,7 +47,6 @@ class Record:
     failure_site: Optional[tuple]
     variance: float
     split: str
-    descriptors: dict
 
     def sites(self, name: str) -> np.ndarray:
         return self.crack if name == "crack" else self.first_break
@@ -59,12 +58,9 @@ def _record(sample, variance) -> Record:
     fb = lab.get("first_break_site")
     first = np.array([fb], dtype=float).reshape(-1, 2) if fb is not None else np.zeros((0, 2))
     scal = {k: (None if lab.get(k) is None else float(lab[k])) for k in TARGETS}
-    gi = sample.meta.get("glass_info", {})
-    desc = {"ring_distribution": gi.get("ring_distribution", {}), "ring_counts": gi.get("ring_counts", {}),
-            "alpha": gi.get("alpha"), "variance": variance}
     fs = lab.get("failure_site")
     return Record(sample.index, sample.glass, scal, crack, first, None if fs is None else tuple(fs),
-                  float(variance) if variance is not None else float("nan"), sample.split, desc)
+                  float(variance) if variance is not None else float("nan"), sample.split)
 
 
 def records(ds, split: Optional[str] = None, limit: Optional[int] = None) -> list:

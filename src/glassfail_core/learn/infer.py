@@ -76,7 +76,7 @@ def _regional(net, x, config, frame: Frame, flips):
     pooled = F.avg_pool2d(loc, (wh, ww), stride=1)[0]  # (T, rows, cols)
     k = config["targets"].index("failure_strain") if "failure_strain" in config["targets"] else 0
     r, c = np.unravel_index(int(torch.argmin(pooled[k])), tuple(pooled.shape[1:]))
-    vals = _unstandardise(pooled[:, r, c].numpy(), config)
+    vals = _unstandardise(pooled[:, r, c].cpu().numpy(), config)
     x0 = frame.origin[0] + c * s * frame.pixel_size[0]
     y0 = frame.origin[1] + r * s * frame.pixel_size[1]
     return vals, (x0, y0, x0 + ww * s * frame.pixel_size[0], y0 + wh * s * frame.pixel_size[1])

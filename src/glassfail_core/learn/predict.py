@@ -133,10 +133,10 @@ def _turn(glass: Glass, angle: float):
 
 
 def _ood(glass: Glass, cfg: dict, frame, notes: list) -> dict:
-    from .baselines import descriptors
+    from .baselines import ring_descriptors
 
     rng = cfg.get("train_range", {})
-    mu2 = descriptors(glass)["mu2"] if len(glass) else math.nan
+    mu2 = ring_descriptors(glass)["mu2"] if len(glass) else math.nan
     lo_hi = rng.get("variance")
     if lo_hi and np.isfinite(mu2) and not (lo_hi[0] - 0.05 <= mu2 <= lo_hi[1] + 0.05):
         notes.append(f"ring-size variance s² = {mu2:.2f} is outside the training range {lo_hi[0]:.2f}–"
