@@ -66,13 +66,14 @@ def resolve_tilt_platform(platform=None) -> str:
     return "NumPy"
 
 
-def make_engine(glass, *, model="rhh", platform=None, threads=None, fixed=None):
-    """An engine for ``glass`` on ``platform`` (see the table above)."""
+def make_engine(glass, *, model="rhh", platform=None, threads=None, fixed=None, precondition=False):
+    """An engine for ``glass`` on ``platform`` (see the table above); ``precondition`` asks the NumPy engine for
+    its Exp-preconditioned minimiser (OpenMM platforms ignore it)."""
     name = resolve_platform(platform)
     if name == "NumPy":
         from .numpy_engine import NumpyEngine
 
-        return NumpyEngine(glass, model, fixed=fixed)
+        return NumpyEngine(glass, model, fixed=fixed, precondition=precondition)
     from .openmm_backend import OpenMMEngine
 
     return OpenMMEngine(glass, model, platform=name, threads=threads, fixed=fixed)

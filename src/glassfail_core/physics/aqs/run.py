@@ -59,8 +59,9 @@ class AQSRun:
         self.g = g
         platform = (engines.resolve_tilt_platform(params.platform) if self.loading.periodic_shear
                     else params.platform)
+        extra = {"precondition": True} if params.precondition else {}  # (benchmarks substitute make_engine)
         self.engine = engines.make_engine(g, model=self.model, platform=platform, threads=params.threads,
-                                          fixed=self.loading.fixed)
+                                          fixed=self.loading.fixed, **extra)
         self.bonds = None
         # curve
         self.strains, self.stresses, self.energies, self.n_broken = [], [], [], []
