@@ -26,6 +26,8 @@ __all__ = ["build_steps", "build", "compute_sample", "BuildSummary", "index_row"
 
 #: Seconds to wait for a scheduler given by address before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
+#: The index table is rewritten after this many finished samples (and at the end).
+INDEX_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ def build_steps(root, spec: DatasetSpec, n: int, *, workers: Optional[int] = Non
             rows[i] = _failure_row(i, out, spec)
             reasons[out["reason"]] = reasons.get(out["reason"], 0) + 1
             failed += 1
+        if (made + failed) % INDEX_EVERY == 0:  # a snapshot of the folder is consistent even if this process dies
+            store.write_index(list(rows.values()))
         elapsed = time.perf_counter() - t0
         rate = (made + failed) / elapsed * 3600 if elapsed > 0 else 0.0
         left = len(todo) - made - failed
