@@ -11,7 +11,9 @@ Protocol (the reference study's, made configurable by :class:`AQSParams`)
    re-strains that interval in steps of ``refine_step`` (0.0005). With ``until="failure"`` or ``"complete"`` every
    later step that breaks bonds is refined the same way, so every break has the fine strain resolution.
 4. Stop at the first broken bond (``until="first"``); past failure (``until="failure"``: the stress has fallen
-   below ``failure_fraction``, 50 %, of its maximum after at least one break — the dataset's rule); or when the
+   below ``failure_fraction``, 50 %, of its maximum after at least one break and stayed below that maximum for
+   ``failure_window`` = 0.015 of strain — the dataset's rule; an early local break can halve a still small stress
+   before the glass hardens to its real maximum); or when the
    sample has separated (``until="complete"``: the stress has fallen to ``separation_fraction``, 5 %, of its
    maximum after at least one break).
 

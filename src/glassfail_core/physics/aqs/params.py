@@ -40,8 +40,9 @@ class AQSParams:
         A stress decrease larger than this between two steps counts as a drop.
     separation_fraction : float
         ``until="complete"`` stops once the stress is below this fraction of its maximum (after a break).
-    failure_fraction : float
-        ``until="failure"`` stops once the stress is below this fraction of its maximum (after a break).
+    failure_fraction, failure_window : float
+        ``until="failure"`` stops once the stress has fallen below ``failure_fraction`` of its maximum so far (after
+        a break) and has not risen above that maximum again within ``failure_window`` of strain.
     mode : {"tension", "shear"}
         Uniaxial tension or simple shear: periodic (Lees–Edwards, a sample periodic along x and y loaded without
         grips; ``axis`` is the shear direction, ``"x"``: ``x += γ·y``) or with grips (``axis`` joins the grips,
@@ -78,6 +79,7 @@ class AQSParams:
     drop_tol: float = 1e-5
     separation_fraction: float = 0.05
     failure_fraction: float = 0.5
+    failure_window: float = 0.015
     mode: str = "tension"
     angle: float = 0.0
     grips: Optional[float] = None
@@ -100,7 +102,7 @@ class AQSParams:
 
         for name in ("step", "max_strain", "fmax", "break_length", "transverse_tol"):
             pos(name)
-        for name in ("refine_step", "drop_tol", "separation_fraction"):
+        for name in ("refine_step", "drop_tol", "separation_fraction", "failure_window"):
             pos(name, allow_zero=True)
         if self.refine_step >= self.step:
             raise InputError(f"AQSParams.refine_step ({self.refine_step}) must be smaller than step ({self.step})")

@@ -205,9 +205,8 @@ class AQSRun:
                 if self.stresses[-1] <= p.separation_fraction * max(self.stresses):
                     self.separated, self.separation_strain = True, self.eps
                     return
-            if p.until == "failure" and self.breaks and len(self.stresses) > 1:
-                if self.stresses[-1] < p.failure_fraction * max(self.stresses):
-                    return  # past failure: the stress has halved after its maximum
+            if p.until == "failure" and self.breaks and self._past_failure():
+                return
             if self.eps >= p.max_strain - STRAIN_TOL:
                 return
             refining = self.refine_until is not None and self.eps < self.refine_until - STRAIN_TOL
@@ -232,6 +231,18 @@ class AQSRun:
             if refining and self.eps >= self.refine_until - STRAIN_TOL:
                 self.refine_until = None  # the refined interval is done
             yield Step(f"ε={self.eps:.4f} σ={st['stress']:.5f} eV/Å² broken={len(self.breaks)}", recorded=True)
+
+    def _past_failure(self) -> bool:
+        """``until="failure"``: the stress fell below ``failure_fraction`` of its maximum so far and did not climb
+        back above that maximum within ``failure_window`` of strain (an early local break can halve a still small
+        stress, after which the glass hardens again to a much higher maximum: that is not the failure)."""
+        p = self.params
+        s = np.asarray(self.stresses)
+        k = int(np.argmax(s))
+        below = np.flatnonzero(s[k + 1:] < p.failure_fraction * s[k])
+        if not len(below):
+            return False
+        return self.eps >= self.strains[k + 1 + int(below[0])] + p.failure_window - STRAIN_TOL
 
     # ---------------------------------------------------------------- bookkeeping
     def _record(self, st, new):
