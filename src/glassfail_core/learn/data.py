@@ -152,12 +152,19 @@ class GlassImages(torch.utils.data.Dataset):
 
 
 def batches(data: GlassImages, batch_size: int, rng: Optional[np.random.Generator] = None) -> list:
-    """Positions of ``data`` in batches of one image shape (shuffled by ``rng``, else in order)."""
+    """Positions of ``data`` in batches of one image shape (shuffled by ``rng``, else in order; when shuffled, a
+    last batch of one sample joins the one before it)."""
     groups: dict = {}
     order = rng.permutation(len(data)) if rng is not None else np.arange(len(data))
     for k in order:
         groups.setdefault(data.shape(int(k)), []).append(int(k))
-    out = [g[i:i + batch_size] for g in groups.values() for i in range(0, len(g), batch_size)]
+    out = []
+    for g in groups.values():
+        chunks = [g[i:i + batch_size] for i in range(0, len(g), batch_size)]
+        if rng is not None and len(chunks) > 1 and len(chunks[-1]) == 1:  # batch norm needs 2 samples to train
+            last = chunks.pop()
+            chunks[-1] = chunks[-1] + last
+        out += chunks
     if rng is not None:
         out = [out[i] for i in rng.permutation(len(out))]
     return out

@@ -10,10 +10,13 @@ maps are translation-equivariant for shifts by multiples of the stride, and the 
     maps      feature-pyramid decoder: 1×1 laterals of stem and stages, nearest upsampling, 3×3 convs, down to
               ``map_stride`` (2 by default) → n_maps logits; softmax over the image is done by the loss/inference
 
-Group normalisation (not batch normalisation): training with small batches behaves as evaluation does, and a
-sample's outputs do not depend on the others in its batch. Because the scalar head is linear after pooling, the
-scalars are the image average of a per-cell map (:meth:`GlassNet.local_scalars`), which gives regional predictions
-on inputs larger than the training cells.
+Batch normalisation by default (``norm="batch"``; in evaluation a fixed per-channel affine map, so equivariance
+holds): with group normalisation every sample's features are re-centred and re-scaled by themselves, and on a
+120-sample 6 × 6-ring dataset the scalar head then learned nothing (validation R² ≈ 0 for all three targets,
+while the maps were fine); with batch normalisation the scalars reached the ring-statistics baselines.
+``norm="group"`` remains available. Because the scalar head is linear after pooling, the scalars are the image
+average of a per-cell map (:meth:`GlassNet.local_scalars`), which gives regional predictions on inputs larger
+than the training cells.
 """
 
 from __future__ import annotations
@@ -28,26 +31,27 @@ __all__ = ["GlassNet", "DEFAULT_ARCHITECTURE", "build_network"]
 
 #: Default architecture (``config["architecture"]``).
 DEFAULT_ARCHITECTURE = {"kind": "glassnet", "in_channels": 1, "widths": [24, 32, 64, 128], "depths": [2, 2, 2],
-                        "decoder": 32, "map_stride": 2, "n_scalars": 3, "n_maps": 2, "dropout": 0.1}
+                        "decoder": 32, "map_stride": 2, "n_scalars": 3, "n_maps": 2, "dropout": 0.1,
+                        "norm": "batch"}
 
 
 def _conv(cin, cout, k=3, stride=1):
     return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, padding_mode="circular", bias=False)
 
 
-def _norm(c):
-    return nn.GroupNorm(8 if c % 8 == 0 else 1, c)
+def _norm(c, kind="group"):
+    return nn.BatchNorm2d(c) if kind == "batch" else nn.GroupNorm(8 if c % 8 == 0 else 1, c)
 
 
 class _Block(nn.Module):
     """Basic residual block (two 3×3 convolutions), circular padding."""
 
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, norm):
         super().__init__()
-        self.conv1, self.n1 = _conv(cin, cout, 3, stride), _norm(cout)
-        self.conv2, self.n2 = _conv(cout, cout), _norm(cout)
+        self.conv1, self.n1 = _conv(cin, cout, 3, stride), _norm(cout, norm)
+        self.conv2, self.n2 = _conv(cout, cout), _norm(cout, norm)
         self.short = None if stride == 1 and cin == cout else nn.Sequential(
-            nn.Conv2d(cin, cout, 1, stride=stride, bias=False), _norm(cout))
+            nn.Conv2d(cin, cout, 1, stride=stride, bias=False), _norm(cout, norm))
 
     def forward(self, x):
         y = F.relu(self.n1(self.conv1(x)))
@@ -70,7 +74,7 @@ class GlassNet(nn.Module):
     """
 
     def __init__(self, kind="glassnet", in_channels=1, widths=(24, 32, 64, 128), depths=(2, 2, 2), decoder=32,
-                 map_stride=2, n_scalars=3, n_maps=2, dropout=0.1):
+                 map_stride=2, n_scalars=3, n_maps=2, dropout=0.1, norm="batch"):
         super().__init__()
         if kind != "glassnet":
             raise InputError(f"unknown network kind {kind!r} (this glassfail knows 'glassnet')")
@@ -79,20 +83,24 @@ class GlassNet(nn.Module):
             raise InputError(f"architecture needs 4 widths and 3 depths ≥ 1, got {widths}, {depths}")
         if int(map_stride) not in (1, 2, 4, 8, 16):
             raise InputError(f"map_stride must be 1, 2, 4, 8 or 16, got {map_stride}")
+        if norm not in ("group", "batch"):
+            raise InputError(f"norm must be 'group' or 'batch', got {norm!r}")
         self.stride, self.map_stride = 16, int(map_stride)
         c0 = widths[0]
-        self.stem = nn.Sequential(_conv(in_channels, c0, 3, 2), _norm(c0), nn.ReLU(inplace=True),
-                                  _conv(c0, c0), _norm(c0), nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(_conv(in_channels, c0, 3, 2), _norm(c0, norm), nn.ReLU(inplace=True),
+                                  _conv(c0, c0), _norm(c0, norm), nn.ReLU(inplace=True))
         stages, cin = [], c0
         for c, d in zip(widths[1:], depths):
-            stages.append(nn.Sequential(*[_Block(cin if i == 0 else c, c, 2 if i == 0 else 1) for i in range(d)]))
+            blocks = [_Block(cin if i == 0 else c, c, 2 if i == 0 else 1, norm) for i in range(d)]
+            stages.append(nn.Sequential(*blocks))
             cin = c
         self.stages = nn.ModuleList(stages)
         self.dropout = nn.Dropout(float(dropout))
         self.head = nn.Linear(widths[-1], int(n_scalars))
         # decoder: one lateral per level, from stride 16 up to map_stride (stride 1: a last upsampling)
         self.laterals = nn.ModuleList([nn.Conv2d(c, decoder, 1) for c in widths])
-        self.smooth = nn.ModuleList([nn.Sequential(_conv(decoder, decoder), _norm(decoder), nn.ReLU(inplace=True))
+        self.smooth = nn.ModuleList([nn.Sequential(_conv(decoder, decoder), _norm(decoder, norm),
+                                                   nn.ReLU(inplace=True))
                                      for _ in range(4)])
         self.out = nn.Conv2d(decoder, int(n_maps), 1)
 

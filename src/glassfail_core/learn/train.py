@@ -49,7 +49,7 @@ class TrainParams:
     weight_decay: float = 1e-4
     patience: int = 10
     seed: int = 0
-    map_weight: float = 0.5
+    map_weight: float = 2.0
     level: float = 0.9
     limit: Optional[int] = None
     architecture: dict = field(default_factory=lambda: dict(DEFAULT_ARCHITECTURE))
