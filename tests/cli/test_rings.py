@@ -9,7 +9,7 @@ import pytest
 from glassfail_core.cli.main import main
 from glassfail_core.io import write_structure
 
-from .networks import stone_wales
+from tests.rings.networks import stone_wales
 
 
 def run(capsys, *args):
