@@ -27,7 +27,7 @@ def _targets(value):
 @click.option("--targets", default="failure_strain,max_stress,first_break_strain", show_default=True,
               help="Scalar targets, comma-separated (the crack and first-break maps are always learned).")
 @click.option("--epochs", type=int, default=60, show_default=True, help="Largest number of epochs.")
-@click.option("--patience", type=int, default=10, show_default=True,
+@click.option("--patience", type=int, default=15, show_default=True,
               help="Stop after this many epochs without a better validation loss.")
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Initial learning rate (cosine decay).")

@@ -74,6 +74,10 @@ class Model:
     def version(self) -> str:
         return str(self.config.get("version", "0"))
 
+    def to_dict(self) -> dict:
+        """The model's identity and its config (the weights are in the safetensors file)."""
+        return {**self.describe(), "config": dict(self.config)}
+
     def describe(self) -> dict:
         """Name, version, file hash and folder (the ``model`` field of a prediction)."""
         return {"name": self.name, "version": self.version, "sha256": self.sha256, "path": self.path,

@@ -48,6 +48,13 @@ class Record:
     variance: float
     split: str
 
+    def to_dict(self) -> dict:
+        """Labels and metadata (the glass itself left out)."""
+        return {"index": self.index, "n_atoms": len(self.glass), "scalars": dict(self.scalars),
+                "crack": self.crack.tolist(), "first_break": self.first_break.tolist(),
+                "failure_site": None if self.failure_site is None else list(self.failure_site),
+                "variance": self.variance, "split": self.split}
+
     def sites(self, name: str) -> np.ndarray:
         return self.crack if name == "crack" else self.first_break
 

@@ -58,6 +58,9 @@ class Augment:
                 xy[:, ax] = cell[ax] - xy[:, ax]
         return xy + np.asarray(self.offset, dtype=float)
 
+    def to_dict(self) -> dict:
+        return {"flip_x": bool(self.flip_x), "flip_y": bool(self.flip_y), "offset": [float(v) for v in self.offset]}
+
     def invert(self, xy, cell) -> np.ndarray:
         xy = np.array(xy, dtype=float).reshape(-1, 2) - np.asarray(self.offset, dtype=float)
         for ax, flip in enumerate((self.flip_x, self.flip_y)):

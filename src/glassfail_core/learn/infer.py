@@ -38,6 +38,13 @@ class Inference:
     region: Optional[tuple] = None
 
 
+    def to_dict(self) -> dict:
+        """Scalars, frames and region (the maps' shapes only; the arrays are in :attr:`maps`)."""
+        return {"scalars": dict(self.scalars), "maps": {k: list(v.shape) for k, v in self.maps.items()},
+                "frame": self.frame.to_dict(), "image_frame": self.image_frame.to_dict(),
+                "region": None if self.region is None else [float(v) for v in self.region]}
+
+
 def _standardise(img, config):
     im = config["normalisation"]["image"]
     return (img - im["mean"]) / im["std"]

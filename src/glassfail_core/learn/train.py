@@ -47,7 +47,7 @@ class TrainParams:
     batch_size: int = 8
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    patience: int = 10
+    patience: int = 15
     seed: int = 0
     map_weight: float = 2.0
     level: float = 0.9
