@@ -10,18 +10,20 @@ Modules (torch is imported only by those that need it, never by ``import glassfa
 ``checkpoint``  :class:`Model` (network + config), ``save_model``/``load_model`` (safetensors + JSON, never pickles)
 ``infer``       running a model on images with flip averaging: scalars, maps, sites
 ``train``       ``train_steps``: deterministic, early stopping, resumable, conformal intervals, final evaluation
+``state``       a training's resumable state (``MODEL_DIR/checkpoint/``)
 ``metrics``     R², Pearson r², MAE, Spearman, site distances, coverage — NumPy only
 ``baselines``   mean, ridge and gradient boosting on ring statistics, site baselines
-``evaluate``    ``evaluate_steps``: every metric and baseline of a split, JSON and PNG plots
+``evaluate``    ``evaluate_steps``: every metric and baseline of a split, JSON and PNG plots (``plots``)
 ``predict``     ``predict(glass_or_micrograph, model=None) -> Prediction``
+
+The functions named like their modules (``train``, ``evaluate``, ``predict``) are imported from the modules
+(``from glassfail_core.learn.predict import predict``): a package attribute cannot be both.
 """
 
-__all__ = ["Model", "load_model", "save_model", "train_steps", "train", "evaluate_steps", "evaluate", "predict",
-           "Prediction"]
+__all__ = ["Model", "load_model", "save_model", "train_steps", "evaluate_steps", "Prediction"]
 
 _WHERE = {"Model": "checkpoint", "load_model": "checkpoint", "save_model": "checkpoint", "train_steps": "train",
-          "train": "train", "evaluate_steps": "evaluate", "evaluate": "evaluate", "predict": "predict",
-          "Prediction": "predict"}
+          "evaluate_steps": "evaluate", "Prediction": "predict"}
 
 
 def __getattr__(name):  # torch loads on first use only
