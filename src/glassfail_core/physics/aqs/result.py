@@ -26,7 +26,8 @@ class FractureResult:
     rupture_strain : float or None
         Strain of the first broken Si–O bond (None if nothing broke before ``max_strain``).
     broken_bond : (int, int) or None
-        ``(si, o)`` indices (in the input Glass) of that bond; the most stretched one if several broke together.
+        ``(si, o)`` indices (in the input Glass) of that bond; if several broke in one step, the one that was
+        longest just before it (the closest to snapping: a finer step breaks it first).
     location : (float, float) or None
         Its midpoint at the moment of breaking, in the loaded configuration (wrapped into the cell).
     location_initial : (float, float) or None

@@ -226,11 +226,19 @@ class AQSRun:
                 continue
             if len(new) or drop:
                 self.first_event_done = True
-            order = new[np.argsort(-st["lengths"][new])] if len(new) else new
+            order = self._break_order(new, st)
             self._record(st, order)
             if refining and self.eps >= self.refine_until - STRAIN_TOL:
                 self.refine_until = None  # the refined interval is done
             yield Step(f"ε={self.eps:.4f} σ={st['stress']:.5f} eV/Å² broken={len(self.breaks)}", recorded=True)
+
+    def _break_order(self, new, st):
+        """Bonds broken in one step, first the one that was longest in the state before the step (the one closest to
+        snapping: a finer step breaks it first), then by their length after it."""
+        if len(new) < 2:
+            return new
+        before, _ = self.bond_lengths(self.pos, self.cell, self.tilt)
+        return new[np.lexsort((-st["lengths"][new], -before[new]))]
 
     def _past_failure(self) -> bool:
         """``until="failure"``: the stress fell below ``failure_fraction`` of its maximum so far and did not climb
