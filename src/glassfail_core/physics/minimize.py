@@ -37,6 +37,13 @@ class MinimizeResult:
     converged: bool
     message: str = ""
 
+    def to_dict(self) -> dict:
+        """Plain JSON values (positions and forces as nested lists)."""
+        return {"x": np.asarray(self.x).tolist(), "energy": float(self.energy),
+                "forces": np.asarray(self.forces).tolist(), "fmax": float(self.fmax),
+                "iterations": int(self.iterations), "evaluations": int(self.evaluations),
+                "converged": bool(self.converged), "message": self.message}
+
 
 def _fnorm(f):
     return float(np.sqrt(np.einsum("ij,ij->i", f, f)).max()) if len(f) else 0.0
