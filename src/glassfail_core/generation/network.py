@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import SimulationError
 from ..glass import Glass
-from ..neighbors import neighbor_pairs
+from ..neighbors import neighbor_pairs, wrap
 
 __all__ = ["Topology", "dual_to_network", "bonded_relax", "bonded_energy", "topology_intact"]
 
@@ -115,8 +115,7 @@ def dual_to_network(lat, *, si_o: float | None = None, info=None) -> tuple[Glass
     bonds = np.concatenate([np.stack([np.asarray(t1), o_idx], 1), np.stack([np.asarray(t2), o_idx], 1)])
     bvec = np.concatenate([(vad - vac) / 6.0, (vac - vad) / 6.0])  # Si → O, exact (unwrapped)
     allpos = np.concatenate([si_pos, o_pos])
-    wrapped = np.mod(allpos, L)
-    wrapped[wrapped >= L] = 0.0
+    wrapped = wrap(allpos, L, (True, True))
     shift = np.round((bvec - (wrapped[bonds[:, 1]] - wrapped[bonds[:, 0]])) / L)
     species = ["Si"] * n_si + ["O"] * n_o
     glass = Glass(wrapped, species, L, pbc=(True, True), info=dict(info or {}), validate=False)
