@@ -10,13 +10,12 @@ alone (debugging).
 
 from __future__ import annotations
 
-import logging
-import os
 import platform as _platform
 import time
 from dataclasses import dataclass
 from typing import Optional
 
+from ..distributed import CONNECT_TIMEOUT, map_unordered  # noqa: F401 - CONNECT_TIMEOUT stays importable here
 from ..errors import InputError
 from ..progress import Job, Progress, run
 from .spec import DatasetSpec
@@ -24,8 +23,6 @@ from .store import DatasetStore, sample_arrays
 
 __all__ = ["build_steps", "build", "compute_sample", "BuildSummary", "index_row"]
 
-#: Seconds to wait for a scheduler given by address before saying it cannot be reached.
-CONNECT_TIMEOUT = 5
 #: The index table is rewritten after this many finished samples (and at the end).
 INDEX_EVERY = 10
 
@@ -107,26 +104,6 @@ def _failure_row(index: int, rec: dict, spec: DatasetSpec) -> dict:
             "seed": spec.sample_seed(index), "target_variance": spec.sample_variance(index)}
 
 
-def _connect(workers: Optional[int], scheduler: Optional[str]):
-    """A dask Client (and the LocalCluster it owns, or None)."""
-    from dask.distributed import Client, LocalCluster
-
-    # Dask's own INFO lines (cluster start, comms closing) would interleave with the progress bar; errors still show
-    # (glassfail -v lowers the root level, not this one: use DASK_LOGGING__DISTRIBUTED=info to see them).
-    logging.getLogger("distributed").setLevel(max(logging.getLogger("distributed").level, logging.WARNING))
-    if scheduler is not None:
-        try:
-            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT} s "
-                             f"({type(exc).__name__})") from None
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(var, "1")  # one thread per worker process: the workers are the parallelism
-    n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-    return Client(cluster), cluster
-
-
 def _existing(store: DatasetStore, n: int):
     """Rows of the valid samples below ``n``; damaged files are removed (they will be recomputed)."""
     rows, damaged = {}, []
@@ -200,21 +177,10 @@ def build_steps(root, spec: DatasetSpec, n: int, *, workers: Optional[int] = Non
 
 
 def _distributed(todo, spec, platform, workers, scheduler, record):
-    from dask.distributed import as_completed
-
-    client, cluster = _connect(workers, scheduler)
-    futures = []
-    try:
-        futures = client.map(compute_sample, [spec.to_dict()] * len(todo), todo, [platform] * len(todo),
-                             pure=False)
-        for fut in as_completed(futures):
-            yield record(fut.result())
-    finally:
-        if futures:
-            client.cancel(futures)
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    n = len(todo)
+    for out in map_unordered(compute_sample, [spec.to_dict()] * n, todo, [platform] * n, workers=workers,
+                             scheduler=scheduler):
+        yield record(out)
 
 
 def build(root, spec: DatasetSpec, n: int, **kwargs) -> BuildSummary:
