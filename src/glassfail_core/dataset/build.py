@@ -68,7 +68,7 @@ def compute_sample(spec_dict: dict, index: int, platform: str = "NumPy") -> dict
     g = out.glass
     meta = {"index": index, "seed": spec.sample_seed(index), "target_variance": spec.sample_variance(index),
             "split": spec.split(index), "engine": out.result.info.get("platform"), "timings": timings,
-            "protocol": dict(spec.protocol), "versions": _versions(), "n_minimisations":
+            "protocol": dict(out.result.params), "versions": _versions(), "n_minimisations":
                 out.result.info.get("n_minimisations"),
             "glass_info": {k: g.info[k] for k in ("variance", "alpha", "ring_counts", "ring_distribution",
                                                   "generator_version", "seed", "attempt") if k in g.info}}

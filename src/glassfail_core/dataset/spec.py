@@ -23,7 +23,7 @@ __all__ = ["DatasetSpec", "DEFAULT_PROTOCOL", "SPLITS", "SHAPES"]
 #: chose it.
 DEFAULT_PROTOCOL: Mapping = {
     "until": "failure", "step": 0.005, "refine_step": 0.0005, "max_strain": 0.25, "fmax": 1e-5,
-    "failure_fraction": 0.5, "precondition": True,
+    "failure_fraction": 0.5, "failure_window": 0.015, "precondition": True,
 }
 #: Split fractions (train, validation, test), assigned by a hash of (seed, index).
 SPLITS = (("train", 0.8), ("val", 0.1), ("test", 0.1))
