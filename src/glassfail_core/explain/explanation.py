@@ -63,7 +63,12 @@ class Explanation:
     summary : dict
         The maximum's place, the most attributed atoms and rings, the mean density per ring size.
     image : dict or None
-        Micrographs: ``{"heatmap": (h, w) on the micrograph's pixels, "pixel_size", "origin"}``.
+        Micrographs: ``{"heatmap": (h, w) on the micrograph's pixels, "pixel_size", "origin", "micrograph": its
+        pixels}``.
+    polygons : list
+        The rings' outlines (``(k, 2)`` Å, :func:`~glassfail_core.rings.ring_polygons`), in the order of
+        :attr:`rings`.
+    warnings : list of str
     """
 
     heatmap: np.ndarray
@@ -81,6 +86,7 @@ class Explanation:
     upsampling: str = "bilinear"
     summary: dict = field(default_factory=dict)
     image: Optional[dict] = None
+    polygons: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
     def to_dict(self, arrays: bool = False) -> dict:
@@ -215,10 +221,11 @@ def explain_steps(glass_or_micrograph, model=None, *, target: str = "failure_str
     image = None
     if micrograph is not None:
         image = {"heatmap": resample_to(heat, frame, micrograph.shape, micrograph.pixel_size, micrograph.origin),
-                 "pixel_size": float(micrograph.pixel_size), "origin": tuple(micrograph.origin)}
+                 "pixel_size": float(micrograph.pixel_size), "origin": tuple(micrograph.origin),
+                 "micrograph": np.asarray(micrograph.image)}
     out = Explanation(heat, tuple(frame.pixel_size), tuple(frame.origin), maps, atoms, rings, pred, glass,
                       cam.layer, variant, target, len(cam.augments), upsampling,
-                      _summary(heat, frame, glass, atoms, rings), image, notes)
+                      _summary(heat, frame, glass, atoms, rings), image, list(polys), notes)
     yield Progress("explain", 4, 4, "done")
     return out
 
