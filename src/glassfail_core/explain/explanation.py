@@ -184,6 +184,8 @@ def explain_steps(glass_or_micrograph, model=None, *, target: str = "failure_str
     notes: list = []
     yield Progress("explain", 0, 4, "reading the input")
     m = _model(model)
+    if target not in m.config["targets"]:
+        raise InputError(f"the model has no target {target!r}; it predicts {', '.join(m.config['targets'])}")
     glass, micrograph = _input(glass_or_micrograph, notes)
     yield Progress("explain", 1, 4, "predicting")
     pred = predict(glass, m, axis=axis)
