@@ -20,6 +20,30 @@ def small_glass():
                      info={"seed": 7, "note": "jiggled"})
 
 
+@pytest.fixture(scope="session")
+def plugin_model(tmp_path_factory):
+    """A small untrained model folder, saved as ``glassfail train`` saves one (weights + config with intervals and
+    training range): the widgets only draw what ``predict`` says, so its skill does not matter and it takes no
+    dataset (tests/learn's ``tiny_model`` trains on one, which takes minutes)."""
+    import torch
+
+    from glassfail_core.learn.checkpoint import Model, save_model
+    from glassfail_core.learn.model import build_network
+    from glassfail_core.learn.train import TrainParams
+
+    torch.manual_seed(0)
+    p = TrainParams(architecture={"widths": (8, 8, 16, 16), "decoder": 8})
+    cfg = {"name": "plugin-test", "version": "0", "architecture": p.architecture,
+           "input": dict(p.input, train_shape=[128, 128]), "targets": list(p.targets), "maps": list(p.maps),
+           "normalisation": {"image": {"mean": 50.0, "std": 100.0},
+                             "targets": {t: {"mean": 0.1, "std": 0.02} for t in p.targets}},
+           "intervals": {"level": 0.9, "halfwidth": {t: 0.01 for t in p.targets}},
+           "train_range": {"variance": [0.2, 1.2], "cell": [40.0, 90.0], "periodic": True}}
+    out = tmp_path_factory.mktemp("plugin_model") / "model"
+    save_model(Model(build_network(cfg["architecture"]).eval(), cfg), out)
+    return out
+
+
 @pytest.fixture
 def by_role():
     """Function: {role: layer} of the glassfail layers among some layers."""

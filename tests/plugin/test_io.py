@@ -141,18 +141,27 @@ def test_reader_error_is_one_line(small_glass, tmp_path):
 
 
 def test_rings_layer_colours(make_napari_viewer, small_glass, tmp_path, by_role):
-    """With the ring module: a Shapes layer of 16 hexagons in the 6-ring colour, and ring features on atoms."""
+    """With the ring module: a Shapes layer of 16 hexagons in the 6-ring colour, and ring features on atoms.
+
+    Rings crossing the periodic edges are cut there and drawn inside the cell, each piece once (issue 17): the
+    pieces tile the cell exactly, nothing sticks out."""
     from glassfail_core.colors import ring_color
+    from napari_glassfail._layers.rings import polygon_area
 
     path = tmp_path / "g.extxyz"
     write_structure(small_glass, path)
     viewer = make_napari_viewer()
     roles = by_role(_open(viewer, path))
     rings = roles["rings"]
-    assert len(rings.data) == 16
+    assert len(set(rings.features["ring"])) == 16
     assert set(rings.features["size"]) == {6}
-    np.testing.assert_allclose(rings.face_color[:, :3], np.tile(ring_color(6)[:3], (16, 1)))
-    assert all(len(p) == 12 for p in rings.data)  # 6 Si + 6 O around each ring
+    np.testing.assert_allclose(rings.face_color[:, :3], np.tile(ring_color(6)[:3], (len(rings.data), 1)))
+    whole = [p for p, r in zip(rings.data, rings.features["ring"]) if (rings.features["ring"] == r).sum() == 1]
+    assert whole and all(len(p) == 12 for p in whole)  # 6 Si + 6 O around each ring
+    glass = read_structure(path)
+    ext = np.concatenate(rings.data)[:, ::-1]
+    assert ext.min() >= -1e-5 and (ext <= glass.cell + 1e-4).all()
+    assert sum(polygon_area(p) for p in rings.data) == pytest.approx(glass.cell[0] * glass.cell[1], rel=1e-5)
     np.testing.assert_allclose(roles["Si"].features["ring_mean"], 6.0)
     assert (roles["Si"].features["n_rings"] == 3).all()
 
@@ -225,4 +234,4 @@ def test_drag_and_drop(make_napari_viewer, small_glass, tmp_path, by_role, monke
     assert {"Si", "O", "cell"} <= set(roles)
     assert (len(roles["Si"].data), len(roles["O"].data)) == (32, 48)
     if "rings" in roles:
-        assert len(roles["rings"].data) == 16
+        assert len(set(roles["rings"].features["ring"])) == 16

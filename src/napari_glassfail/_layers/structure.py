@@ -11,16 +11,23 @@ import numpy as np
 from glassfail_core.colors import SPECIES_COLORS, ring_colors
 from glassfail_core.errors import GlassfailError, GlassfailWarning, InputError
 from glassfail_core.glass import Glass
-from glassfail_core.rings import find_rings, ring_polygons, ring_statistics
+from glassfail_core.rings import find_rings, ring_statistics
 
 from .conventions import KEY, POINT_SIZE, UNITS, from_napari, layer_metadata, new_group, to_napari
+from .rings import drawn_ring_polygons
 
 __all__ = [
-    "RING_ALPHA", "glass_layer_data", "structure_layers", "compute_rings", "atom_features", "ring_layer_data",
+    "RING_ALPHA", "DETECTION_STYLE", "glass_layer_data", "structure_layers", "compute_rings", "atom_features", "ring_layer_data",
     "cell_layer_data", "glass_from_layers", "find_structure_layers", "is_structure_layer", "ring_stats_text",
 ]
 
-RING_ALPHA = 0.55
+#: Opacity of the ring fills: translucent, so a micrograph under them stays readable.
+RING_ALPHA = 0.4
+#: Detected atoms (a Glass carrying a per-atom ``confidence``): small hollow Si rings and small O dots, coloured by
+#: confidence, O placed by geometry (``inferred``) drawn as crosses; diameters in Å.
+DETECTION_STYLE = {"Si": {"size": 1.1, "symbol": "ring"}, "O": {"size": 0.55, "symbol": "disc"}}
+INFERRED_SYMBOL = "cross"
+CONFIDENCE_COLORMAP = "plasma"
 
 
 # ---------------------------------------------------------------------------------------------------- rings
@@ -95,14 +102,30 @@ def structure_layers(glass: Glass, *, name: str, group: str, ringset=None, featu
             units=UNITS,
             metadata=layer_metadata(sp, group, glass),
         )
+        if "confidence" in feats:
+            kwargs.update(_detection_style(sp, feats))
         out.append((to_napari(shown[mask]), kwargs, "points"))
     return out
 
 
+def _detection_style(sp: str, feats: dict) -> dict:
+    """Markers of detected atoms: small, hollow for Si, coloured by confidence; O placed by geometry as crosses."""
+    style = DETECTION_STYLE[sp]
+    n = len(feats["confidence"])
+    symbol = np.full(n, style["symbol"], dtype=object)
+    if "inferred" in feats:
+        symbol[np.asarray(feats["inferred"], bool)] = INFERRED_SYMBOL
+    return dict(size=style["size"], symbol=list(symbol), face_color="confidence",
+                face_colormap=CONFIDENCE_COLORMAP, face_contrast_limits=(0.0, 1.0), border_width=0.0)
+
+
 def ring_layer_data(glass: Glass, ringset, *, name: str, group: str):
-    """LayerDataTuple of the closed rings as polygons, coloured by size with the product's fixed map."""
-    polys = ring_polygons(glass, ringset)
-    sizes = np.asarray(ringset.sizes, int)
+    """LayerDataTuple of the closed rings as translucent polygons, coloured by size with the product's fixed map.
+
+    Rings crossing a periodic edge are cut there and drawn inside the cell (:func:`.rings.drawn_ring_polygons`);
+    the feature ``ring`` tells which ring each polygon belongs to."""
+    polys, ring = drawn_ring_polygons(glass, ringset)
+    sizes = np.asarray(ringset.sizes, int)[ring]
     colors = ring_colors(sizes)
     colors[:, 3] = RING_ALPHA
     data = [to_napari(p) for p in polys]
@@ -110,10 +133,10 @@ def ring_layer_data(glass: Glass, ringset, *, name: str, group: str):
         name=f"{name} rings",
         shape_type="polygon",
         face_color=colors if len(data) else "transparent",
-        edge_color="black",
-        edge_width=0.08,
+        edge_color=[0.0, 0.0, 0.0, 0.5],
+        edge_width=0.06,
         opacity=1.0,
-        features={"size": sizes, "area": np.asarray(ringset.areas, float)},
+        features={"size": sizes, "area": np.asarray(ringset.areas, float)[ring], "ring": ring},
         units=UNITS,
         metadata=layer_metadata("rings", group, glass, ringset=ringset),
     )

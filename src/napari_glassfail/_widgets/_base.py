@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from typing import Any, Callable, Optional
 
@@ -25,7 +26,7 @@ from magicgui.widgets import Container, Label, PushButton
 from glassfail_core.errors import Cancelled, GlassfailError
 from glassfail_core.progress import Progress, events, run
 
-__all__ = ["JobRunner", "JobWidget", "notify_error"]
+__all__ = ["JobRunner", "JobWidget", "notify_error", "wrapped_label", "suggested_pixel_size"]
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +166,36 @@ class JobRunner:
             self._on_finished()
 
 
+def wrapped_label(value: str = "", **kwargs) -> Label:
+    """A Label whose long lines wrap (a long error never widens the dock)."""
+    label = Label(value=value, **kwargs)
+    label.native.setWordWrap(True)
+    label.native.setMinimumWidth(50)
+    return label
+
+
+#: The detection's scale check names the pixel size the image suggests: offered as one click.
+_SUGGESTED_PIXEL = re.compile(r"suggests about ([0-9.]+(?:[eE][-+]?[0-9]+)?) Å/px")
+
+
+def suggested_pixel_size(exc: BaseException) -> Optional[float]:
+    """The pixel size (Å/px) a scale-check error suggests, or None.
+
+    >>> from glassfail_core.errors import InputError
+    >>> suggested_pixel_size(InputError("... suggests about 0.25 Å/px. Give that pixel size"))
+    0.25
+    """
+    m = _SUGGESTED_PIXEL.search(str(exc))
+    return float(m.group(1).rstrip(".")) if m else None
+
+
 class JobWidget(Container):
-    """Base of the plugin's dock widgets: controls + Run/Cancel + a status line, wired to a :class:`JobRunner`."""
+    """Base of the plugin's dock widgets: controls + Run/Cancel + a status line, wired to a :class:`JobRunner`.
+
+    Every run starts by clearing the previous run's figures (:meth:`clear_result`); the layers a run adds through
+    :meth:`replace_layers` replace those of the previous run; a widget with a ``pixel_size`` control offers the
+    pixel size a scale-check error suggests as one click.
+    """
 
     run_text = "Run"
     description = "glassfail"
@@ -175,15 +204,22 @@ class JobWidget(Container):
         self.viewer = viewer
         self.run_button = PushButton(text=self.run_text)
         self.cancel_button = PushButton(text="Cancel", enabled=False)
-        self.status = Label(value="")
-        super().__init__(widgets=[*controls, self.run_button, self.cancel_button, self.status], **kwargs)
+        self.status = wrapped_label()
+        self.fix_button = PushButton(text="", visible=False)
+        self.result_layers: list = []
+        self._layers_by_key: dict = {}
+        self._suggested = None
+        super().__init__(widgets=[*controls, self.run_button, self.cancel_button, self.status, self.fix_button],
+                         **kwargs)
         self.runner = JobRunner(on_progress=self.on_progress, on_result=self.on_result,
                                 on_error=self._error, on_finished=self._done)
         self.run_button.changed.connect(self.start)
         self.cancel_button.changed.connect(self.cancel)
+        self.fix_button.changed.connect(self._use_suggestion)
         events = viewer.layers.events
         for ev in (events.inserted, events.removed, events.reordered):
             ev.connect(self._layers_changed)
+        viewer.scale_bar.visible = True  # every glassfail layer is in Å
         self._layers_changed()
 
     # ------------------------------------------------------------------ to implement
@@ -217,14 +253,19 @@ class JobWidget(Container):
     def no_layer_message(self) -> str:
         return "no suitable layer"
 
+    def clear_result(self) -> None:
+        """Forget what the previous run showed in the dock (called before every run)."""
+
     def start(self, *_):
         """Read the controls, build the job and run it (errors in the inputs become notifications)."""
         if self.runner.running:
             return None
+        self.fix_button.visible = False
+        self.clear_result()
         try:
             job = self.make_job()
         except Exception as exc:  # noqa: BLE001
-            notify_error(exc)
+            self._error(exc)
             return None
         self.run_button.enabled = False
         self.cancel_button.enabled = True
@@ -238,6 +279,18 @@ class JobWidget(Container):
     def _error(self, exc):
         self.status.value = "stopped" if isinstance(exc, Cancelled) else f"failed: {exc}"
         notify_error(exc)
+        ps = suggested_pixel_size(exc)
+        if ps is not None and hasattr(self, "pixel_size"):
+            self._suggested = ps
+            self.fix_button.text = f"Use {ps:g} Å/px and run again"
+            self.fix_button.visible = True
+
+    def _use_suggestion(self, *_):
+        if self._suggested is None:
+            return
+        self.pixel_size.value = self._suggested
+        self.fix_button.visible = False
+        self.start()
 
     def _done(self):
         self.cancel_button.enabled = False
@@ -248,3 +301,21 @@ class JobWidget(Container):
         from napari.layers import Layer
 
         return [self.viewer.add_layer(Layer.create(*ld)) for ld in layer_data]
+
+    def remove_result_layers(self, key=None) -> None:
+        """Take the layers an earlier run made for ``key`` (an input; None: the last run's) out of the viewer."""
+        old = self._layers_by_key.pop(key, None) if key is not None else self.result_layers
+        for lay in old or ():
+            if lay in self.viewer.layers:
+                self.viewer.layers.remove(lay)
+        if old is self.result_layers:
+            self.result_layers = []
+
+    def replace_layers(self, layer_data: list, key=None) -> list:
+        """Add this run's layers in place of those an earlier run made for the same input ``key`` (no ``… [1]``
+        pile-up; without a key, in place of the last run's); returns them."""
+        self.remove_result_layers(key)
+        self.result_layers = self.add_layers(layer_data)
+        if key is not None:
+            self._layers_by_key[key] = self.result_layers
+        return self.result_layers
