@@ -41,7 +41,7 @@ def test_presets_and_shapes(tmp_path, capsys):
     (["--rings", "16x17"], "even"),
     (["--variance", "-1"], "variance"),
     (["--variance", "9"], "unreachable"),
-    (["--max-ring", "5"], "max_ring"),
+    (["--max-ring", "5"], "--max-ring must be"),  # the option typed, not the Python name
 ])
 def test_bad_input_exit_2(tmp_path, capsys, args, text):
     out = tmp_path / "x.extxyz"

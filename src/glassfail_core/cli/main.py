@@ -16,7 +16,7 @@ from ..errors import Cancelled, GlassfailError, InputError
 
 # Subcommand modules (glassfail_core.cli.<name>), each defining a click command called ``command``.
 COMMANDS = ["info", "convert", "energy", "relax", "deform", "detect", "render", "rings", "generate", "dataset", "train",
-            "evaluate", "predict"]
+            "evaluate", "predict", "batch"]
 
 
 class _Group(click.Group):
@@ -28,10 +28,12 @@ class _Group(click.Group):
 
 
 def _load():
+    from .options import speak_cli
+
     out = {}
     for mod in COMMANDS:
         m = importlib.import_module(f"glassfail_core.cli.{mod}")
-        out[m.command.name] = m.command
+        out[m.command.name] = speak_cli(m.command)  # the core's errors name this command's options
     return out
 
 
@@ -47,35 +49,45 @@ def cli(verbose, quiet):
 
     Units: Å, eV, dimensionless strain, 2D stress in eV/Å².
     """
+    from .common import set_quiet
+
+    set_quiet(quiet)
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 def main(argv=None):
     """Entry point: run the CLI, turning glassfail's errors into one-line messages and exit codes."""
-    from .common import err_console
+    from rich.markup import escape
+
+    from .common import print_error, set_quiet
 
     if not COMMANDS_LOADED:
         COMMANDS_LOADED.update(_load())
+    set_quiet(False)
     try:
         cli.main(args=argv, prog_name="glassfail", standalone_mode=False)
     except click.exceptions.Abort:
-        err_console.print("Aborted.")
+        print_error("Aborted.")
         sys.exit(130)
-    except click.ClickException as exc:  # usage errors: BadParameter, missing arguments, ...
-        exc.show()
+    except click.ClickException as exc:  # usage errors (bad option, missing argument, ...): one line
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None and (
+                isinstance(exc, click.MissingParameter) or not isinstance(exc, click.BadParameter)):
+            hint = f" (see {exc.ctx.command_path} --help)"
+        print_error(f"[red]Error:[/] {escape(exc.format_message())}{hint}")
         sys.exit(exc.exit_code)
     except Cancelled as exc:
-        err_console.print(f"[yellow]Stopped:[/] {exc}")
+        print_error(f"[yellow]Stopped:[/] {escape(str(exc))}")
         sys.exit(130)
     except InputError as exc:
-        err_console.print(f"[red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(f"[red]Error:[/] {escape(str(exc))}")
         sys.exit(2)
     except GlassfailError as exc:
-        err_console.print(f"[red]Failed:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(f"[red]Failed:[/] {escape(str(exc))}")
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("Interrupted.")
+        print_error("Interrupted.")
         sys.exit(130)
     sys.exit(0)
 

@@ -189,7 +189,6 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
     kept = len(rows)
     todo = [(p, n) for p, n in zip(files, names) if n not in rows]
     order = names + [n for n in old if n not in names]  # rows of files no longer there are kept, last
-    out_dir.mkdir(parents=True, exist_ok=True)
     t0, done, failed, errors = time.perf_counter(), 0, 0, {}
     note = (f"{kept} file(s) already done; " if kept else "") + (f"{', '.join(skipped)} not available in this "
                                                                   f"glassfail: its column stays empty" if skipped
