@@ -1,16 +1,19 @@
 """npe2 readers: structure files → atoms, rings and cell layers; microscope files → an Image layer in Å.
 
-tif/png stay with napari's own reader; the widgets accept any Image layer.
+tif/png stay with napari's own reader; the widgets accept any Image layer and give a TIFF opened that way the
+calibration of its file. Warnings of the core's readers reach the user as napari notifications.
 """
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
 
 from glassfail_core.errors import GlassfailError
 
 __all__ = ["get_structure_reader", "get_micrograph_reader", "read_structure_layers", "read_micrograph_layers",
-           "STRUCTURE_SUFFIXES", "MICROGRAPH_SUFFIXES"]
+           "warnings_as_notifications", "STRUCTURE_SUFFIXES", "MICROGRAPH_SUFFIXES"]
 
 STRUCTURE_SUFFIXES = (".extxyz", ".xyz", ".data", ".lmp", ".lammps", ".dump", ".lammpstrj")
 MICROGRAPH_SUFFIXES = (".dm3", ".dm4", ".emd", ".ser")
@@ -52,18 +55,38 @@ def _looks_like_lammps(p: Path, fmt: str) -> bool:
     return " atoms" in head and ("xlo xhi" in head or "atom types" in head)
 
 
+@contextlib.contextmanager
+def warnings_as_notifications():
+    """Show the warnings raised inside (a cell inferred, over-coordinated Si, rings not drawn…) as napari warning
+    notifications, once each, instead of letting them vanish in the terminal."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        if text in seen or issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+            continue
+        seen.add(text)
+        from napari.utils.notifications import show_warning
+
+        show_warning(text)
+
+
 def read_structure_layers(path) -> list:
     """Layers of a structure file: cell outline, ring polygons (coloured by size), O and Si points.
 
-    Errors are raised with glassfail's one-line message (napari shows them as a notification).
+    Errors are raised with glassfail's one-line message (napari shows them as a notification); warnings become
+    napari notifications.
     """
     from glassfail_core.io import read_structure
 
     from ._layers import glass_layer_data
 
     p = _single_path(path)
-    glass = read_structure(p)
-    return glass_layer_data(glass, name=p.stem)
+    with warnings_as_notifications():
+        glass = read_structure(p)
+        return glass_layer_data(glass, name=p.stem)
 
 
 def get_micrograph_reader(path):
@@ -81,5 +104,6 @@ def read_micrograph_layers(path) -> list:
     from ._layers import micrograph_layer_data
 
     p = _single_path(path)
-    micrograph = read_micrograph(p)
+    with warnings_as_notifications():
+        micrograph = read_micrograph(p)
     return [micrograph_layer_data(micrograph, name=p.stem)]

@@ -20,6 +20,16 @@ def small_glass():
                      info={"seed": 7, "note": "jiggled"})
 
 
+@pytest.fixture(autouse=True)
+def run_cache(tmp_path, monkeypatch):
+    """Each test's own run folders (the Deform widget resumes runs from there) and no frames from other tests."""
+    monkeypatch.setenv("GLASSFAIL_NAPARI_CACHE", str(tmp_path / "cache"))
+    from napari_glassfail._widgets.deform import DeformWidget
+
+    monkeypatch.setattr(DeformWidget, "frames_seen", {})
+    return tmp_path / "cache"
+
+
 @pytest.fixture(scope="session")
 def plugin_model(tmp_path_factory):
     """A small untrained model folder, saved as ``glassfail train`` saves one (weights + config with intervals and

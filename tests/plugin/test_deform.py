@@ -99,10 +99,67 @@ def test_deform_cancel_leaves_no_thread(tiny, wait_for_worker, monkeypatch):
     wait_for_worker(w)
     assert closed == [True]
     assert QThreadPool.globalInstance().activeThreadCount() == 0
-    assert w.result is None and w.status.value == "stopped"
+    assert w.result is None and w.status.value.startswith("stopped")
     assert w.run_button.enabled and not w.cancel_button.enabled
     assert len(w.plot.strains) == 3 and w.plot.strains[-1] < 0.05
-    assert len(w.frames) == 3 and w.result_layers  # the finished steps are shown
+    # issue 17: no partial layers; the finished steps are kept in the run folder, and Deform again resumes
+    assert len(w.frames) == 3 and not w.result_layers and "resume" in w.status.value
+
+
+def test_deform_resumes_after_cancel(tiny, wait_for_worker, monkeypatch, by_role):
+    """Cancel, then Deform again: the run resumes from its run folder (no step redone), the trajectory holds every
+    step, and the result is the one of an uninterrupted run; a re-run replaces the layers."""
+    from glassfail_core.physics import AQSParams, deform
+
+    from napari_glassfail._widgets import deform as deform_mod
+
+    viewer, glass = tiny
+    w = _widget(viewer)
+    original = deform_mod.deform_job
+    events = []
+
+    def recorded(*args, stop_after=None, **kwargs):
+        inner = original(*args, **kwargs)
+        try:
+            for k in range(10_000):
+                event = next(inner)
+                events.append(event)
+                if stop_after is not None and k == stop_after:
+                    w.runner.cancel()
+                yield event
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            inner.close()
+
+    monkeypatch.setattr(deform_mod, "deform_job", lambda *a, **k: recorded(*a, stop_after=4, **k))
+    w.start()
+    wait_for_worker(w)
+    assert w.result is None and len(w.frames) == 5 and w.run_dir.is_dir()
+    n_layers = len(viewer.layers)
+    monkeypatch.setattr(deform_mod, "deform_job", lambda *a, **k: recorded(*a, **k))
+    events.clear()
+    w.start()
+    wait_for_worker(w)
+    assert any("resuming" in str(e.data.get("note", "")) for e in events)
+    assert sum(1 for e in events if e.data.get("state") == 1) == 0  # no early step redone
+    res = w.result
+    ref = deform(glass, AQSParams(step=0.01, refine_step=0.002, platform="NumPy"))
+    assert res.rupture_strain == pytest.approx(ref.rupture_strain)
+    np.testing.assert_allclose(res.strains, ref.strains)
+    assert len(w.frames) == len(res.strains)
+    np.testing.assert_allclose([f["strain"] for f in w.frames], res.strains)
+    traj = by_role(w.result_layers)["trajectory"]
+    assert traj.data.shape == (len(res.strains) * len(glass), 3)
+    assert len(viewer.layers) == n_layers + len(w.result_layers)
+    # the time slider reads the strain of the frame shown
+    viewer.dims.set_current_step(0, 2)
+    assert viewer.dims.axis_labels[0] == f"ε = {w.frames[2]['strain']:.4f}"
+    # Deform again: the finished run is read back, its layers replace the previous ones (no "[1]")
+    w.start()
+    wait_for_worker(w)
+    assert w.result is not None and len(viewer.layers) == n_layers + len(w.result_layers)
+    assert not any(lay.name.endswith("]") for lay in viewer.layers)
 
 
 def test_deform_needs_a_structure(make_napari_viewer):
@@ -150,3 +207,31 @@ def test_deform_periodic_shear(tiny, wait_for_worker, by_role):
     np.testing.assert_allclose(corners[3], [glass.cell[1], last["tilt"]])
     traj = by_role(w.result_layers)["trajectory"]
     assert traj.data.shape == (len(w.frames) * len(glass), 3)
+
+
+def test_deform_export_units_and_theme(tiny, wait_for_worker, tmp_path):
+    """Units agree (dock and plot in N/m), the dock says which engine runs, the plot wears napari's theme, and the
+    run's result and curve are exported as the CLI writes them."""
+    import csv
+    import json
+
+    from glassfail_core.physics import FractureResult
+    from napari_glassfail._widgets._plot import theme_colors
+
+    viewer, glass = tiny
+    w = _widget(viewer)
+    assert w.engine.value == "engine: double-precision NumPy"
+    w.start()
+    wait_for_worker(w)
+    res = w.result
+    assert "N/m" in w.summary.value and "eV" not in w.summary.value
+    assert np.allclose(w.plot.figure.get_facecolor()[:3], theme_colors(viewer.theme)["background"])
+    paths = w.export(tmp_path / "out")
+    assert {p.name for p in paths} == {"result.json", "curves.npz", "stress_strain.csv", "labels.json"}
+    back = FractureResult.load(tmp_path / "out")
+    assert back.rupture_strain == pytest.approx(res.rupture_strain)
+    rows = list(csv.DictReader(open(tmp_path / "out" / "stress_strain.csv")))
+    assert len(rows) == len(res.strains)
+    np.testing.assert_allclose([float(r["stress_N_per_m"]) for r in rows], w.plot.data()[1], rtol=1e-6)
+    assert json.loads((tmp_path / "out" / "labels.json").read_text())["first_break_strain"] == \
+        pytest.approx(res.rupture_strain)

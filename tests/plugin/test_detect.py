@@ -139,3 +139,81 @@ def test_widgets_enable_only_with_suitable_layers(make_napari_viewer):
     assert widget.run_button.enabled and widget.pixel_size.value == pytest.approx(0.25)
     viewer.layers.remove(layer)
     assert not widget.run_button.enabled
+
+
+def test_dropped_calibrated_tiff_detects_without_typing(make_napari_viewer, wait_for_worker, by_role, monkeypatch):
+    """issue 17: napari's own reader opens the shipped TIFF at scale 1; the widget reads the file's ImageJ
+    calibration (0.25 Å/px), the layer ends calibrated in Å, and Detect works as it is."""
+    from pathlib import Path
+
+    import napari._qt.qt_viewer as qt_viewer
+
+    from tests.plugin.test_io import _drop
+
+    monkeypatch.setattr(qt_viewer, "handle_gui_reading", lambda *a, **k: pytest.fail("reader dialog"))
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "micrograph_spots.tif"
+    viewer = make_napari_viewer()
+    _drop(viewer, path)
+    (img,) = viewer.layers
+    assert img.scale[-1] == 1.0
+    widget = _detect(viewer, wait_for_worker)
+    assert img.scale[-1] == pytest.approx(0.25) and str(img.units[0]) == "angstrom"
+    assert widget.pixel_size.value == pytest.approx(0.25)
+    found = by_role(widget.result_layers)["Si"].metadata["glassfail"]["glass"]
+    assert found.n_si > 250 and widget.status.value.startswith(f"{len(found)} atoms")
+
+
+def test_failed_detect_changes_nothing_and_offers_the_suggested_pixel_size(make_napari_viewer, wait_for_worker,
+                                                                           monkeypatch, by_role):
+    """A wrong pixel size: the image keeps its scale, the previous statistics go, the suggested pixel size is one
+    click; a re-run replaces the previous layers."""
+    from napari_glassfail._widgets import _base
+
+    monkeypatch.setattr(_base, "notify_error", lambda exc: None)
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "micrograph")
+    img = viewer.layers[0]
+    widget = _detect(viewer, wait_for_worker)
+    first = list(widget.result_layers)
+    n_layers = len(viewer.layers)
+    assert widget.stats.value and widget.legend.value and widget.native.findChildren
+    widget.pixel_size.value = 0.9
+    widget.start()
+    wait_for_worker(widget)
+    assert img.scale[-1] == pytest.approx(0.25) and tuple(img.translate) == pytest.approx((0.125, 0.125))
+    assert widget.stats.value == "" and widget.status.value.startswith("failed: the pixel size looks wrong")
+    assert widget.status.native.wordWrap()
+    assert not widget.fix_button.native.isHidden() and "Å/px" in widget.fix_button.text
+    suggested = widget._suggested
+    assert 0.2 < suggested < 0.3
+    widget.fix_button.changed.emit(True)  # one click: that pixel size, and Detect again
+    wait_for_worker(widget)
+    assert widget.pixel_size.value == pytest.approx(suggested) and widget.stats.value
+    assert len(viewer.layers) == n_layers and not any(lay in viewer.layers for lay in first)
+    assert not any(lay.name.endswith("]") for lay in viewer.layers)
+
+
+def test_detections_drawn_as_small_markers_and_exported(make_napari_viewer, wait_for_worker, by_role, tmp_path):
+    """Detected atoms: small markers coloured by confidence (Si hollow), O placed by geometry as crosses, rings
+    translucent; ring statistics exported as the CLI writes them."""
+    import json
+
+    from napari_glassfail._layers import RING_ALPHA
+
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "micrograph")
+    widget = _detect(viewer, wait_for_worker, species="Si only (O at bond midpoints)")
+    roles = by_role(widget.result_layers)
+    si, o, rings = roles["Si"], roles["O"], roles["rings"]
+    assert float(np.max(si.size)) <= 1.2 and float(np.max(o.size)) <= 1.2
+    assert "confidence" in si.features and si.face_colormap.name == "plasma"
+    assert str(si.symbol[0]).endswith("ring")
+    inferred = np.asarray(o.features["inferred"], bool)
+    assert inferred.any() and all(str(s).endswith("cross") for s in np.asarray(o.symbol)[inferred])
+    assert np.all(rings.face_color[:, 3] <= RING_ALPHA + 1e-6) and RING_ALPHA <= 0.5
+    assert "10+" in widget.legend.value
+    paths = widget.export(tmp_path)
+    assert [p.suffix for p in paths] == [".csv", ".json"]
+    stats = json.loads(paths[1].read_text())
+    assert stats["n_rings"] == len(widget.result.ringset.sizes)
+    assert paths[0].read_text().count("\n") >= stats["n_rings"]

@@ -7,7 +7,25 @@ from magicgui.widgets import Container
 
 from glassfail_core.glass import EV_PER_A2_TO_N_PER_M
 
-__all__ = ["StressStrainPlot"]
+__all__ = ["StressStrainPlot", "theme_colors"]
+
+
+def theme_colors(theme: str) -> dict:
+    """``{"background", "text", "line"}`` as matplotlib colours for a napari theme (its dock background, text and
+    highlight colours; a plain light/dark pair when napari does not know the theme)."""
+    try:
+        from napari.utils.theme import get_theme
+
+        t = get_theme(theme)
+        conv = (lambda c: tuple(v / 255 for v in c.as_rgb_tuple()[:3])) if hasattr(t.background, "as_rgb_tuple") \
+            else (lambda c: str(c))
+        bg = conv(t.background)
+        dark = sum(bg) / 3 < 0.5 if isinstance(bg, tuple) else "light" not in str(theme)
+        return {"background": bg, "text": conv(t.text), "line": "#5aa0ff" if dark else "#1f77b4"}
+    except Exception:  # noqa: BLE001 - an unknown or custom theme: a readable default
+        dark = "light" not in str(theme)
+        return {"background": "#262930" if dark else "white", "text": "#f0f1f2" if dark else "black",
+                "line": "#5a8ff0" if dark else "#1f77b4"}
 
 
 class StressStrainPlot(Container):
@@ -16,7 +34,7 @@ class StressStrainPlot(Container):
     The canvas is a ``FigureCanvasQTAgg`` inside a magicgui Container, so it docks like any other control.
     """
 
-    def __init__(self, height_px: int = 240):
+    def __init__(self, height_px: int = 240, theme: str = "dark"):
         super().__init__(labels=False)
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
@@ -32,11 +50,33 @@ class StressStrainPlot(Container):
         self.strains: list = []
         self.stresses: list = []
         self._style()
+        self.set_theme(theme)
 
     def _style(self):
         self.ax.set_xlabel("strain")
         self.ax.set_ylabel("stress (N/m)")
         self.ax.grid(alpha=0.3)
+
+    def set_theme(self, theme: str) -> None:
+        """Colour the figure like napari's theme (its background and text colours)."""
+        self.colors = theme_colors(theme)
+        bg, fg = self.colors["background"], self.colors["text"]
+        self.figure.set_facecolor(bg)
+        self.ax.set_facecolor(bg)
+        for spine in self.ax.spines.values():
+            spine.set_color(fg)
+        self.ax.tick_params(colors=fg, which="both")
+        self.ax.xaxis.label.set_color(fg)
+        self.ax.yaxis.label.set_color(fg)
+        self.ax.title.set_color(fg)
+        self.ax.grid(alpha=0.3, color=fg)
+        self.line.set_color(self.colors["line"])
+        legend = self.ax.get_legend()
+        if legend is not None:
+            legend.get_frame().set_facecolor(bg)
+            for t in legend.get_texts():
+                t.set_color(fg)
+        self.canvas.draw_idle()
 
     def clear(self):
         self.strains, self.stresses = [], []
@@ -68,14 +108,17 @@ class StressStrainPlot(Container):
             self.marker.remove()
         self.marker = self.ax.axvline(float(strain), color="#d62728", ls="--", lw=1.2,
                                       label=f"first break ε = {strain:.4f}")
-        self.ax.legend(loc="lower right", fontsize=8)
+        legend = self.ax.legend(loc="lower right", fontsize=8)
+        legend.get_frame().set_facecolor(self.colors["background"])
+        for t in legend.get_texts():
+            t.set_color(self.colors["text"])
         self.redraw()
 
     def mark_current(self, strain: float):
         """A grey line at the strain of the frame shown by the viewer's time slider."""
         if self.current is not None:
             self.current.remove()
-        self.current = self.ax.axvline(float(strain), color="0.5", lw=0.8)
+        self.current = self.ax.axvline(float(strain), color=self.colors["text"], lw=0.8, alpha=0.6)
         self.redraw()
 
     def redraw(self):

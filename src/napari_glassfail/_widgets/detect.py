@@ -40,7 +40,7 @@ class DetectWidget(JobWidget):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer  # the layer choices below are evaluated at construction
         self.image = ComboBox(label="image", choices=self._image_choices, nullable=False)
-        self.pixel_size = FloatSpinBox(label="pixel size (Å/px)", min=0.001, max=100.0, step=0.01, value=0.32)
+        self.pixel_size = FloatSpinBox(label="pixel size (Å/px)", min=0.001, max=100.0, step=0.001, value=0.32)
         self.species = ComboBox(label="species", choices=list(SPECIES_MODES), value="auto")
         self.polarity = ComboBox(label="polarity", choices=list(POLARITIES), value="auto")
         self.sensitivity = FloatSpinBox(label="sensitivity", min=0.1, max=10.0, step=0.1, value=1.0,

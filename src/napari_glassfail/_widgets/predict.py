@@ -104,7 +104,7 @@ class PredictWidget(JobWidget):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer  # the layer choices below are evaluated at construction
         self.input = ComboBox(label="input", choices=self._input_choices, nullable=False)
-        self.pixel_size = FloatSpinBox(label="pixel size (Å/px)", min=0.001, max=100.0, step=0.01, value=0.32,
+        self.pixel_size = FloatSpinBox(label="pixel size (Å/px)", min=0.001, max=100.0, step=0.001, value=0.32,
                                        tooltip="images only: Å per pixel (read from the file when it says)")
         self.model = ModelChoice()
         self.axis = ComboBox(label="tension along", choices=["x", "y"], value="x")
