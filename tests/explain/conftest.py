@@ -20,6 +20,17 @@ def tiny_config():
             "train_range": {"variance": [0.2, 1.2], "periodic": True}}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    """One torch thread: the CPUs are shared, and small networks run faster without thread hand-offs."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     import torch

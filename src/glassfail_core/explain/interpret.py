@@ -39,7 +39,7 @@ from ..errors import InputError
 from ..progress import Job, Progress
 from . import stats
 
-__all__ = ["InterpretParams", "interpret_steps", "interpret_dataset", "READ_VARIANTS", "CONTROL", "ATOM_QUANTITIES",
+__all__ = ["InterpretParams", "interpret_steps", "interpret_records_steps", "interpret_dataset", "READ_VARIANTS", "CONTROL", "ATOM_QUANTITIES",
            "RING_QUANTITIES", "SITES", "nonaffine"]
 
 READ_VARIANTS = ("relu", "abs", "neg")
@@ -272,18 +272,28 @@ def interpret_steps(model, dataset_dir, *, out_dir=None, **params) -> Job[dict]:
     dataset in ``dataset_dir``; ``params`` are the fields of :class:`InterpretParams`. Writes ``report.json``,
     ``report.html`` and its images into ``out_dir`` when given; returns the report."""
     from ..dataset import load_dataset
-    from ..learn.checkpoint import Model, load_model
     from ..learn.data import records
+
+    p = InterpretParams(**params)
+    ds = load_dataset(dataset_dir)
+    recs = records(ds, p.split, p.limit)
+    if len(recs) < 2:
+        raise InputError(f"{dataset_dir}: the {p.split} split has {len(recs)} finished sample(s); 2 are needed")
+    train = records(ds, "train", p.label_limit) if p.sanity and p.label_randomisation else []
+    source = {"dataset": str(ds.root), "dataset_identity": ds.spec.identity()}
+    return (yield from interpret_records_steps(model, recs, train, out_dir=out_dir, source=source, **params))
+
+
+def interpret_records_steps(model, recs, train_recs=(), *, out_dir=None, source=None, **params) -> Job[dict]:
+    """:func:`interpret_steps` on :class:`~glassfail_core.learn.data.Record` lists: ``recs`` are read,
+    ``train_recs`` train the networks of the label randomisation; ``source`` describes where they come from."""
+    from ..learn.checkpoint import Model, load_model
 
     t0 = time.perf_counter()
     p = InterpretParams(**params)
     m = model if isinstance(model, Model) else load_model(model)
     if p.target not in m.config["targets"]:
         raise InputError(f"the model has no target {p.target!r}; it predicts {', '.join(m.config['targets'])}")
-    ds = load_dataset(dataset_dir)
-    recs = records(ds, p.split, p.limit)
-    if len(recs) < 2:
-        raise InputError(f"{dataset_dir}: the {p.split} split has {len(recs)} finished sample(s); 2 are needed")
     rng = np.random.default_rng(p.seed)
     rows, examples = [], []
     for k, r in enumerate(recs):
@@ -292,8 +302,8 @@ def interpret_steps(model, dataset_dir, *, out_dir=None, **params) -> Job[dict]:
         if len(examples) < p.examples:
             examples.append(ex)
         yield Progress("interpret", k + 1, len(recs), f"sample {r.index}", data={"index": r.index})
-    report = {"model": m.describe(), "dataset": str(ds.root), "dataset_identity": ds.spec.identity(),
-              "params": p.to_dict(), "n": len(rows), "layer": examples[0]["layer"] if examples else None,
+    report = {"model": m.describe(), **(source or {"dataset": "records"}), "params": p.to_dict(), "n": len(rows),
+              "layer": examples[0]["layer"] if examples else None,
               "correlations": _correlations(rows), "ring_sizes": _sizes(rows),
               "localisation": _localisation(rows, rng), "per_sample": [_row_json(r) for r in rows]}
     if p.sanity:
@@ -302,12 +312,12 @@ def interpret_steps(model, dataset_dir, *, out_dir=None, **params) -> Job[dict]:
         yield Progress("sanity", 0, None, "cascading randomisation")
         glasses = [r.glass for r in recs[:p.sanity_samples]]
         report["sanity"] = {"cascading": cascading_randomisation(m, glasses, target=p.target, layer=p.layer,
-                                                                 seed=p.seed)}
-        if p.label_randomisation:
+                                                                 seed=p.seed, copies=min(p.copies, 4))}
+        if p.label_randomisation and len(train_recs) >= 2:
             yield Progress("sanity", 1, None, "label randomisation (training small models)")
             report["sanity"]["labels"] = yield from label_randomisation(
-                m, ds, glasses, target=p.target, layer=p.layer, epochs=p.label_epochs, limit=p.label_limit,
-                seed=p.seed)
+                m, list(train_recs), glasses, target=p.target, layer=p.layer, epochs=p.label_epochs, seed=p.seed,
+                copies=min(p.copies, 4))
     report["wall_s"] = time.perf_counter() - t0
     if out_dir is not None:
         from .report import write_report

@@ -143,13 +143,12 @@ def _train_small(recs, config, epochs: int, seed: int, what: str) -> Job:
     return net.eval(), losses
 
 
-def label_randomisation(model, ds, glasses, *, target: str = "failure_strain", layer=None, epochs: int = 10,
-                        limit: int = 64, seed: int = 0, copies: int = 4) -> Job[dict]:
-    """The data randomisation check (see the module docstring); ``ds`` is the open dataset."""
+def label_randomisation(model, recs, glasses, *, target: str = "failure_strain", layer=None, epochs: int = 10,
+                        seed: int = 0, copies: int = 4) -> Job[dict]:
+    """The data randomisation check (see the module docstring): small networks trained on the
+    :class:`~glassfail_core.learn.data.Record` list ``recs`` (the training split), maps on ``glasses``."""
     from ..learn.checkpoint import Model
-    from ..learn.data import records
 
-    recs = records(ds, "train", limit)
     cfg = copy.deepcopy(model.config)
     cfg["architecture"] = dict(cfg["architecture"], **SMALL)
     perm = np.random.default_rng([seed, 99]).permutation(len(recs))
