@@ -29,7 +29,9 @@ def test_manifest_contributions():
     assert {"*.extxyz", "*.xyz", "*.data", "*.dump", "*.dm3", "*.dm4", "*.emd", "*.ser"} <= patterns
     assert not patterns & {"*.tif", "*.tiff", "*.png"}  # left to napari's own reader
     assert {s.key for s in m.contributions.sample_data} == {"glass", "micrograph"}
-    assert {w.display_name for w in m.contributions.widgets} == {"Detect atoms & rings", "Deform (AQS)"}
+    assert {w.display_name for w in m.contributions.widgets} == {
+        "Detect atoms & rings", "Deform (AQS)", "Predict & explain failure", "Prediction vs simulation",
+        "Batch folder"}
 
 
 def test_widgets_in_layers_menus_and_dockable(make_napari_viewer):
@@ -45,14 +47,22 @@ def test_widgets_in_layers_menus_and_dockable(make_napari_viewer):
         return {getattr(getattr(i, "command", None), "id", None) for i in app.menus.get_menu(menu)}
 
     assert "napari-glassfail.detect_widget" in ids("napari/layers/segment")
-    assert "napari-glassfail.deform_widget" in ids("napari/layers/measure")
+    assert {"napari-glassfail.deform_widget", "napari-glassfail.predict_widget",
+            "napari-glassfail.compare_widget"} <= ids("napari/layers/measure")
+    assert "napari-glassfail.batch_widget" in ids("napari/file/io_utilities")
     _, detect = viewer.window.add_plugin_dock_widget(PLUGIN, "Detect atoms & rings")
     _, deform = viewer.window.add_plugin_dock_widget(PLUGIN, "Deform (AQS)")
     assert isinstance(detect, DetectWidget) and isinstance(deform, DeformWidget)
-    assert not detect.run_button.enabled and not deform.run_button.enabled
+    _, predict = viewer.window.add_plugin_dock_widget(PLUGIN, "Predict & explain failure")
+    _, compare = viewer.window.add_plugin_dock_widget(PLUGIN, "Prediction vs simulation")
+    _, batch = viewer.window.add_plugin_dock_widget(PLUGIN, "Batch folder")
+    widgets = (detect, deform, predict, compare, batch)
+    assert not any(w.run_button.enabled for w in widgets)
     viewer.open_sample(PLUGIN, "glass")
     assert deform.run_button.enabled and deform.structure.value is not None
+    assert predict.run_button.enabled and compare.run_button.enabled
     assert not detect.run_button.enabled  # still no image
+    assert not batch.run_button.enabled  # no folder
 
 
 def test_screenshot_with_rings_is_not_blank(make_napari_viewer, by_role):

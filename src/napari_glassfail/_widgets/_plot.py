@@ -1,4 +1,5 @@
-"""A small matplotlib canvas for dock widgets: the live stress–strain curve of a deformation."""
+"""Small matplotlib canvases for dock widgets, in napari's theme: the live stress–strain curve of a deformation, and
+a batch's summary (predicted failure strain against μ2)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from magicgui.widgets import Container
 
 from glassfail_core.glass import EV_PER_A2_TO_N_PER_M
 
-__all__ = ["StressStrainPlot", "theme_colors"]
+__all__ = ["ThemedPlot", "StressStrainPlot", "SummaryPlot", "theme_colors"]
 
 
 def theme_colors(theme: str) -> dict:
-    """``{"background", "text", "line"}`` as matplotlib colours for a napari theme (its dock background, text and
-    highlight colours; a plain light/dark pair when napari does not know the theme)."""
+    """``{"background", "text", "line"}`` as matplotlib colours for a napari theme (its dock background and text;
+    a line colour that reads on it; a plain light/dark pair when napari does not know the theme)."""
     try:
         from napari.utils.theme import get_theme
 
@@ -28,11 +29,9 @@ def theme_colors(theme: str) -> dict:
                 "line": "#5a8ff0" if dark else "#1f77b4"}
 
 
-class StressStrainPlot(Container):
-    """Stress (N/m) against strain, redrawn as points arrive; the first break marked by a vertical line.
-
-    The canvas is a ``FigureCanvasQTAgg`` inside a magicgui Container, so it docks like any other control.
-    """
+class ThemedPlot(Container):
+    """One matplotlib axes on a ``FigureCanvasQTAgg`` inside a magicgui Container (it docks like any control),
+    coloured like napari's theme (:meth:`set_theme`)."""
 
     def __init__(self, height_px: int = 240, theme: str = "dark"):
         super().__init__(labels=False)
@@ -44,25 +43,29 @@ class StressStrainPlot(Container):
         self.canvas.setMinimumHeight(height_px)
         self.native.layout().addWidget(self.canvas)
         self.ax = self.figure.add_subplot(111)
-        (self.line,) = self.ax.plot([], [], "-o", ms=2.5, lw=1.2, color="#1f77b4")
-        self.marker = None
-        self.current = None
-        self.strains: list = []
-        self.stresses: list = []
-        self._style()
+        self.colors = theme_colors(theme)
+        self._build()
         self.set_theme(theme)
 
-    def _style(self):
-        self.ax.set_xlabel("strain")
-        self.ax.set_ylabel("stress (N/m)")
-        self.ax.grid(alpha=0.3)
+    def _build(self):
+        """Create the artists (subclasses)."""
+
+    def _themed_artists(self):
+        return ()
 
     def set_theme(self, theme: str) -> None:
         """Colour the figure like napari's theme (its background and text colours)."""
         self.colors = theme_colors(theme)
-        bg, fg = self.colors["background"], self.colors["text"]
-        self.figure.set_facecolor(bg)
-        self.ax.set_facecolor(bg)
+        self.figure.set_facecolor(self.colors["background"])
+        self._theme_axes()
+        for art in self._themed_artists():
+            art.set_color(self.colors["line"])
+        self._theme_legend()
+        self.canvas.draw_idle()
+
+    def _theme_axes(self):
+        fg = self.colors["text"]
+        self.ax.set_facecolor(self.colors["background"])
         for spine in self.ax.spines.values():
             spine.set_color(fg)
         self.ax.tick_params(colors=fg, which="both")
@@ -70,13 +73,34 @@ class StressStrainPlot(Container):
         self.ax.yaxis.label.set_color(fg)
         self.ax.title.set_color(fg)
         self.ax.grid(alpha=0.3, color=fg)
-        self.line.set_color(self.colors["line"])
+
+    def _theme_legend(self):
         legend = self.ax.get_legend()
         if legend is not None:
-            legend.get_frame().set_facecolor(bg)
+            legend.get_frame().set_facecolor(self.colors["background"])
             for t in legend.get_texts():
-                t.set_color(fg)
+                t.set_color(self.colors["text"])
+
+    def redraw(self):
+        self.ax.relim()
+        self.ax.autoscale_view()
         self.canvas.draw_idle()
+
+
+class StressStrainPlot(ThemedPlot):
+    """Stress (N/m) against strain, redrawn as points arrive; the first break marked by a vertical line."""
+
+    def _build(self):
+        (self.line,) = self.ax.plot([], [], "-o", ms=2.5, lw=1.2, color=self.colors["line"])
+        self.marker = None
+        self.current = None
+        self.strains: list = []
+        self.stresses: list = []
+        self.ax.set_xlabel("strain")
+        self.ax.set_ylabel("stress (N/m)")
+
+    def _themed_artists(self):
+        return (self.line,)
 
     def clear(self):
         self.strains, self.stresses = [], []
@@ -85,6 +109,8 @@ class StressStrainPlot(Container):
             if art is not None:
                 art.remove()
         self.marker = self.current = None
+        if self.ax.get_legend() is not None:
+            self.ax.get_legend().remove()
         self.redraw()
 
     def add_point(self, strain: float, stress_ev_a2: float) -> bool:
@@ -108,24 +134,45 @@ class StressStrainPlot(Container):
             self.marker.remove()
         self.marker = self.ax.axvline(float(strain), color="#d62728", ls="--", lw=1.2,
                                       label=f"first break ε = {strain:.4f}")
-        legend = self.ax.legend(loc="lower right", fontsize=8)
-        legend.get_frame().set_facecolor(self.colors["background"])
-        for t in legend.get_texts():
-            t.set_color(self.colors["text"])
+        self.ax.legend(loc="lower right", fontsize=8)
+        self._theme_legend()
         self.redraw()
 
     def mark_current(self, strain: float):
-        """A grey line at the strain of the frame shown by the viewer's time slider."""
+        """A line at the strain of the frame shown by the viewer's time slider."""
         if self.current is not None:
             self.current.remove()
         self.current = self.ax.axvline(float(strain), color=self.colors["text"], lw=0.8, alpha=0.6)
         self.redraw()
 
-    def redraw(self):
-        self.ax.relim()
-        self.ax.autoscale_view()
-        self.canvas.draw_idle()
-
     def data(self) -> tuple:
         """The plotted curve: (strains, stresses in N/m)."""
         return np.array(self.strains), np.array(self.stresses)
+
+
+class SummaryPlot(ThemedPlot):
+    """A batch's summary: one point per file, predicted failure strain (with its 90 % interval) against μ2."""
+
+    def _build(self):
+        self.points = None
+        self.ax.set_xlabel("ring-size variance μ2")
+        self.ax.set_ylabel("predicted failure strain")
+
+    def show(self, mu2, strain, low=None, high=None, labels=()):
+        """Draw the points (NaN ones left out)."""
+        self.ax.cla()
+        self._build()
+        self._theme_axes()
+        x, y = np.asarray(mu2, float), np.asarray(strain, float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        self.xy = np.column_stack([x[ok], y[ok]])
+        self.labels = [lab for lab, k in zip(labels, ok) if k] if len(labels) else []
+        if ok.any():
+            yerr = None
+            if low is not None and high is not None:
+                lo, hi = np.asarray(low, float)[ok], np.asarray(high, float)[ok]
+                if np.isfinite(lo).all() and np.isfinite(hi).all():
+                    yerr = np.vstack([y[ok] - lo, hi - y[ok]])
+            self.points = self.ax.errorbar(x[ok], y[ok], yerr=yerr, fmt="o", ms=4, lw=0.8, capsize=2,
+                                           color=self.colors["line"])
+        self.redraw()
