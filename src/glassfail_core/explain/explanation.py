@@ -32,8 +32,11 @@ from .mapping import atom_attribution, pixel_owners, resample_to, ring_attributi
 
 __all__ = ["Explanation", "explain", "explain_steps", "DEFAULT_COPIES"]
 
-#: Augmented copies averaged by default (periodic inputs; non-periodic ones have the 4 flips): the benchmark
-#: (benchmarks/bench_explain.py) shows the map within 1 % (relative L2) of a 256-copy map at 64 copies.
+#: Augmented copies averaged by default (periodic inputs; non-periodic ones have the 4 flips). A single copy's map
+#: is far from the average (shifting the input by one pixel or flipping it moves a Grad-CAM map a lot); in
+#: benchmarks/bench_explain.py, for a model trained 80 epochs on 6 × 6-ring cells and a 128² input, the 64-copy
+#: map is within 3 % (relative L2; Pearson r 0.999) of a reference of 256 further copies (32 copies: 5 %, 16: 8 %),
+#: in 1.4 s on one core; a barely trained model converges more slowly (64 copies: 14 %, r 0.88).
 DEFAULT_COPIES = 64
 
 

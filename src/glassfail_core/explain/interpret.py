@@ -59,7 +59,7 @@ class InterpretParams:
     split: str = "test"
     target: str = "failure_strain"
     layer: Optional[str] = None
-    copies: int = 32
+    copies: int = 64
     n_null: int = 200
     strain: float = 0.005
     fmax: float = 1e-5
