@@ -128,3 +128,34 @@ def test_predict_enables_only_with_inputs(make_napari_viewer):
     assert w.run_button.enabled
     viewer.layers.remove(layer)
     assert not w.run_button.enabled
+
+
+def test_grad_cam_heatmap_and_attributions(make_napari_viewer, plugin_model, wait_for_worker, by_role):
+    """With the explanation package: the Grad-CAM heatmap as an Image layer in the input's frame, and the per-atom
+    attribution as a Points feature to colour by."""
+    from napari_glassfail._widgets.predict import explain_available
+
+    if not explain_available():
+        pytest.skip("the explanation package is not installed")
+    from glassfail_core.explain import explain
+
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "glass")
+    glass = by_role(viewer.layers)["Si"].metadata["glassfail"]["glass"]
+    w = _widget(viewer, plugin_model)
+    w.explain.value = True
+    w.target.value, w.variant.value, w.copies.value = "failure_strain", "abs", 2
+    w.start()
+    wait_for_worker(w)
+    assert w.explanation is not None, w.status.value
+    ref = explain(glass, plugin_model, target="failure_strain", variant="abs", copies=2)
+    roles = _roles(w.result_layers)
+    heat = roles["heatmap"]
+    _check_map(heat, ref.heatmap, ref.pixel_size, ref.origin)
+    assert "Grad-CAM failure_strain" in heat.name and heat.visible
+    atoms = roles["prediction_atoms"]
+    np.testing.assert_allclose(atoms.features["attribution"], ref.atoms["attribution"], rtol=1e-6)
+    w.color_by.value = "attribution"
+    assert len(atoms.data) == len(glass)
+    # the prediction that comes with the explanation is predict's
+    np.testing.assert_allclose(roles["predicted_sites"].data[0, ::-1], ref.prediction.failure_site)

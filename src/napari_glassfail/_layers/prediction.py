@@ -134,7 +134,7 @@ def prediction_layer_data(prediction, *, name: str, group: str, glass=None, expl
                                   prediction=prediction))
     if explanation is not None:
         out.append(heatmap_layer_data(explanation, name=name, group=group))
-    atoms = glass if glass is not None else getattr(explanation, "glass", None)
+    atoms = explanation.glass if explanation is not None else glass
     if atoms is not None and len(atoms):
         columns = {}
         periodic = tuple(bool(b) for b in atoms.pbc)
@@ -156,29 +156,13 @@ def prediction_layer_data(prediction, *, name: str, group: str, glass=None, expl
 
 def heatmap_layer_data(explanation, *, name: str, group: str):
     """The Grad-CAM heatmap of an explanation (its own pixel size and origin, in the input's frame)."""
-    target = getattr(explanation, "target", "")
-    layer = getattr(explanation, "layer", None)
-    variant = getattr(explanation, "variant", "")
-    label = " ".join(str(p) for p in ("Grad-CAM", target, layer, variant) if p)
-    return map_layer_data(explanation.heatmap, _pixel_size(explanation), getattr(explanation, "origin", (0.0, 0.0)),
+    label = f"Grad-CAM {explanation.target} {explanation.layer} {explanation.variant}"
+    return map_layer_data(explanation.heatmap, explanation.pixel_size, explanation.origin,
                           name=f"{name} {label}", role="heatmap", group=group, colormap=HEATMAP_COLORMAP,
                           visible=True, opacity=0.6, explanation=explanation)
 
 
-def _pixel_size(explanation) -> tuple:
-    ps = getattr(explanation, "pixel_size", (1.0, 1.0))
-    ps = np.asarray(ps, float).ravel()
-    return (float(ps[0]), float(ps[-1]))
-
-
 def _atom_attribution(explanation, n: int) -> Optional[np.ndarray]:
     """Per-atom attribution of an explanation when it has one for each of the ``n`` atoms."""
-    if explanation is None:
-        return None
-    for attr in ("atom_attribution", "atom_attributions", "per_atom"):
-        v = getattr(explanation, attr, None)
-        if isinstance(v, dict):
-            v = v.get("attribution", v.get("value"))
-        if v is not None and np.ndim(v) == 1 and len(v) == n:
-            return np.asarray(v, float)
-    return None
+    v = None if explanation is None else explanation.atoms.get("attribution")
+    return np.asarray(v, float) if v is not None and np.ndim(v) == 1 and len(v) == n else None

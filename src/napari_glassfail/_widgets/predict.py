@@ -10,9 +10,8 @@ either), and the predicted sites; the dock shows the predicted strains with thei
 from __future__ import annotations
 
 import importlib.util
-import inspect
 
-from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
+from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
 
 from glassfail_core.errors import InputError
 from glassfail_core.progress import Job, Progress
@@ -23,35 +22,42 @@ from .._layers.prediction import prediction_layer_data
 from ._base import JobWidget, wrapped_label
 from ._inputs import ModelChoice, calibrate, input_choices, input_key, read_input
 
-__all__ = ["PredictWidget", "predict_job", "prediction_text", "explain_available", "TARGETS", "VARIANTS"]
+__all__ = ["PredictWidget", "predict_job", "prediction_text", "explain_available", "TARGETS"]
 
 TARGETS = ("failure_strain", "first_break_strain", "max_stress")
-#: Grad-CAM variants offered (the explanation package's names).
-VARIANTS = ("relu", "signed", "absolute")
 AUTO_LAYER = "automatic"
 
 
 def explain_available() -> bool:
     """True when the explanation package (``glassfail_core.explain``, with ``explain_steps``) is installed."""
-    if importlib.util.find_spec("glassfail_core.explain") is None:
-        return False
-    return importlib.util.find_spec("glassfail_core.explain.explain") is not None
-
-
-def _explain_layers() -> list:
-    """The network layers Grad-CAM may look at, when the explanation package names them."""
     try:
-        from glassfail_core.explain import gradcam
+        return importlib.util.find_spec("glassfail_core.explain.explanation") is not None
     except ImportError:
-        return []
-    return [str(n) for n in getattr(gradcam, "LAYERS", ())]
+        return False
+
+
+def _gradcam_choices() -> tuple:
+    """(network layers, variants) Grad-CAM offers, from the explanation package (empty without it)."""
+    if not explain_available():
+        return (), ("relu",)
+    from glassfail_core.explain import gradcam
+
+    return tuple(gradcam.LAYERS), tuple(gradcam.VARIANTS)
+
+
+def _default_copies() -> int:
+    if not explain_available():
+        return 64
+    from glassfail_core.explain.explanation import DEFAULT_COPIES
+
+    return int(DEFAULT_COPIES)
 
 
 def predict_job(obj, model=None, *, axis: str = "x", explain: dict = None) -> Job:
     """The Predict widget's work: ``(Prediction, Explanation or None)`` of a Glass or a Micrograph.
 
-    With ``explain`` (``target``, ``layer``, ``variant``) the core's ``explain_steps`` runs (its Explanation holds
-    its Prediction); otherwise ``predict``."""
+    With ``explain`` (``target``, ``layer``, ``variant``, ``copies``) the core's ``explain_steps`` runs (its
+    Explanation holds its Prediction); otherwise ``predict``."""
     if explain is None:
         from glassfail_core.learn.predict import predict
 
@@ -61,12 +67,7 @@ def predict_job(obj, model=None, *, axis: str = "x", explain: dict = None) -> Jo
         return prediction, None
     from glassfail_core.explain import explain_steps
 
-    kwargs = dict(explain)
-    if "axis" in inspect.signature(explain_steps).parameters:
-        kwargs["axis"] = axis
-    elif axis != "x":
-        raise InputError("the explanation explains tension along x only; choose axis x or leave Grad-CAM off")
-    explanation = yield from explain_steps(obj, model, **kwargs)
+    explanation = yield from explain_steps(obj, model, axis=axis, **explain)
     return explanation.prediction, explanation
 
 
@@ -113,12 +114,17 @@ class PredictWidget(JobWidget):
                                 tooltip="needs the explanation package" if not available else
                                 "why the model predicts what it does: which regions raise the target")
         self.target = ComboBox(label="explain", choices=list(TARGETS), value="failure_strain")
-        self.cam_layer = ComboBox(label="network layer", choices=[AUTO_LAYER, *_explain_layers()], value=AUTO_LAYER)
-        self.variant = ComboBox(label="variant", choices=list(VARIANTS), value="relu")
+        layers, variants = _gradcam_choices()
+        self.cam_layer = ComboBox(label="network layer", choices=[AUTO_LAYER, *layers], value=AUTO_LAYER,
+                                  tooltip="automatic: the deepest stage whose map is at least 16 × 16")
+        self.variant = ComboBox(label="variant", choices=list(variants), value="relu",
+                                tooltip="relu: standard Grad-CAM; abs: |Σ α A|; neg: of the negated target; signed")
+        self.copies = SpinBox(label="copies averaged", min=1, max=1024, value=_default_copies(),
+                              tooltip="augmented copies the heatmap is averaged over")
         self.color_by = ComboBox(label="colour atoms by", choices=self._color_choices, nullable=True)
         self.summary = wrapped_label()
         super().__init__(napari_viewer, controls=[self.input, self.pixel_size, self.model, self.axis, self.explain,
-                                                  self.target, self.cam_layer, self.variant])
+                                                  self.target, self.cam_layer, self.variant, self.copies])
         self.extend([self.summary, self.color_by])
         self.prediction = self.explanation = None
         self.input.changed.connect(self._input_chosen)
@@ -149,7 +155,7 @@ class PredictWidget(JobWidget):
                 self.pixel_size.value = float(lay.scale[-1])
 
     def _explain_shown(self, *_):
-        for w in (self.target, self.cam_layer, self.variant):
+        for w in (self.target, self.cam_layer, self.variant, self.copies):
             w.visible = bool(self.explain.value)
 
     def _atoms_layer(self):
@@ -184,7 +190,7 @@ class PredictWidget(JobWidget):
         self._source, self._input = lay, obj
         explain = None
         if self.explain.value:
-            explain = {"target": self.target.value, "variant": self.variant.value,
+            explain = {"target": self.target.value, "variant": self.variant.value, "copies": int(self.copies.value),
                        "layer": None if self.cam_layer.value == AUTO_LAYER else self.cam_layer.value}
         return predict_job(obj, self.model.model, axis=self.axis.value, explain=explain)
 
