@@ -39,6 +39,6 @@ def test_cli_errors(sample, tmp_path, capsys):
     assert code == 2 and "--platform" in err
     code, _, err = _run(["deform", str(sample), "-o", str(tmp_path / "x"), "--step", "0.001", "--refine-step",
                          "0.01"], capsys)
-    assert code == 2 and "refine_step" in err
+    assert code == 2 and "--refine-step" in err and "refine_step" not in err  # the option typed
     code, _, err = _run(["deform", str(sample), "-o", str(tmp_path / "y"), "--angle", "30"], capsys)
     assert code == 2 and "non-periodic" in err and not (tmp_path / "y" / "result.json").exists()

@@ -100,8 +100,8 @@ def emit_json(obj) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
 
 
-def parse_cell(value):
-    """``"LXxLY"`` or ``"LX,LY"`` (Å) → (Lx, Ly)."""
+def parse_cell(value, hint="--cell"):
+    """``"LXxLY"`` or ``"LX,LY"`` (Å) → (Lx, Ly); ``hint``: the option that gave it."""
     if value is None:
         return None
     try:
@@ -109,7 +109,7 @@ def parse_cell(value):
         if len(parts) != 2 or min(parts) <= 0:
             raise ValueError
     except ValueError:
-        raise click.BadParameter(f"expected two positive lengths in Å like 85.1x81.7, got {value!r}", param_hint="--cell")
+        raise click.BadParameter(f"expected two positive lengths in Å like 85.1x81.7, got {value!r}", param_hint=hint)
     return tuple(parts)
 
 

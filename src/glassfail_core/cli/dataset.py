@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option, run_with_progress
+from .options import output_file, output_folder
 
 
 def _variance_range(value):
@@ -38,7 +39,7 @@ def command():
 
 
 @command.command("build")
-@click.argument("root", type=click.Path(path_type=Path))
+@click.argument("root", type=click.Path(path_type=Path), callback=output_folder)
 @click.option("--n", "n", type=int, default=100, show_default=True,
               help="Number of samples (a larger --n grows the same dataset).")
 @click.option("--variance", default="0.2:1.2", show_default=True, help="Target ring-size variance range LO:HI.")
@@ -63,8 +64,6 @@ def build_command(root, n, variance, rings, shape, seed, until, max_strain, work
         raise click.BadParameter(f"must be a positive integer, got {n}", param_hint="--n")
     if workers is not None and workers < 0:
         raise click.BadParameter(f"must be ≥ 0, got {workers}", param_hint="--workers")
-    if root.exists() and not root.is_dir():
-        raise click.BadParameter(f"{root} is a file, not a dataset folder", param_hint="ROOT")
     protocol = dict(DEFAULT_PROTOCOL, until=until)
     if max_strain is not None:
         if not 0 < max_strain <= 2:
@@ -85,7 +84,7 @@ def build_command(root, n, variance, rings, shape, seed, until, max_strain, work
 
 @command.command("info")
 @click.argument("root", type=click.Path(path_type=Path))
-@click.option("--plots", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--plots", type=click.Path(file_okay=False, path_type=Path), default=None, callback=output_folder,
               help="Write label histograms and scatter plots (PNG) here.")
 @json_option
 def info_command(root, plots, as_json):
@@ -131,7 +130,7 @@ def info_command(root, plots, as_json):
 @click.argument("root", type=click.Path(path_type=Path))
 @click.argument("sample", type=int)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the sample's relaxed initial structure (extxyz, xyz, LAMMPS data).")
+              callback=output_file("structure"), help="Write the sample's relaxed initial structure (extxyz, xyz, LAMMPS data).")
 @json_option
 def show_command(root, sample, output, as_json):
     """One sample's labels; -o writes its relaxed initial structure (to re-simulate or open in napari)."""

@@ -6,11 +6,13 @@ moved sideways."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from .common import console, emit_json, json_option, load_structure, parse_cell, run_with_progress, structure_argument
+from .options import check_model, cli_words, output_folder
 from ..dataset.labels import labels_from_result
 from ..workflows import PREPARED
 from .energy import platform_option
@@ -19,6 +21,7 @@ from .energy import platform_option
 @click.command("deform")
 @structure_argument()
 @click.option("-o", "--out", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=output_folder,
               help="Run folder (result.json, curves.npz, configs.npz, checkpoint); an unfinished run there resumes.")
 @click.option("--axis", type=click.Choice(["x", "y"]), default="x", show_default=True,
               help="Loading axis (grip shear: the axis joining the grips; periodic shear: the shear direction, "
@@ -65,18 +68,19 @@ def command(structure, run_dir, axis, until, mode, angle, grips, transverse, ste
         name = resolve_platform(platform)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--platform")
-    glass = load_structure(structure, cell=parse_cell(cell))
-    if mode == "shear" and grips is None and all(glass.pbc):  # periodic shear: a tilted cell
-        try:
-            name = resolve_tilt_platform(platform)
-        except InputError as exc:
-            raise click.BadParameter(str(exc), param_hint="--platform")
-    try:
+    check_model(model)
+    try:  # every parameter is checked before the structure is read
         params = AQSParams(step=step, refine_step=refine_step, max_strain=max_strain, axis=axis, until=until,
                            mode=mode, angle=angle, grips=grips, transverse=transverse, fmax=fmax, model=model,
                            platform=name, threads=threads)
     except InputError as exc:
-        raise click.UsageError(str(exc))
+        raise InputError(cli_words(str(exc))) from None
+    glass = load_structure(structure, cell=parse_cell(cell))
+    if mode == "shear" and grips is None and all(glass.pbc):  # periodic shear: a tilted cell
+        try:
+            params = replace(params, platform=resolve_tilt_platform(platform))
+        except InputError as exc:
+            raise click.BadParameter(str(exc), param_hint="--platform")
     job = prepare_deform_steps(glass, params, prepare=prepare, run_dir=run_dir)
     outcome = run_with_progress(job, description="deform", quiet=as_json,
                                 fields={"strain": "ε={:.4f}", "stress": "σ={:.5f} eV/Å²", "n_broken": "broken={}"},

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, err_console, json_option, run_with_progress
+from .options import cli_words, output_file
 
 
 def _ring_summary(det):
@@ -52,7 +53,7 @@ def _summary(det, out_path):
 @click.command("detect")
 @click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Structure file to write (extxyz keeps confidence and metadata). Stacks: one file per frame, "
+              callback=output_file("structure"), help="Structure file to write (extxyz keeps confidence and metadata). Stacks: one file per frame, "
                    "named OUTPUT_f000.extxyz, ... unless --frame is given.")
 @click.option("--pixel-size", type=float, help="Pixel size in Å/px (needed when the file has no calibration; "
                                                "overrides it otherwise).")
@@ -72,6 +73,8 @@ def command(image, output, pixel_size, species, invert, frame, sensitivity, atom
     Prints counts per species, the ring-size distribution p(n) of the rebuilt network and the mean detection
     confidence.
     """
+    from rich.markup import escape
+
     from ..io import write_structure
     from ..micrograph import count_frames, read_micrograph
     from ..workflows import detect_rings_steps
@@ -97,11 +100,11 @@ def command(image, output, pixel_size, species, invert, frame, sensitivity, atom
             det = run_with_progress(job, description="detect", quiet=as_json)
         glass = det.glass
         for note in m.info.get("notes", []):
-            err_console.print(f"[yellow]note:[/] {note}")
+            err_console.print(f"[yellow]note:[/] {escape(cli_words(note))}", highlight=False)
         for w in caught:
-            err_console.print(f"[yellow]warning:[/] {w.message}")
+            err_console.print(f"[yellow]warning:[/] {escape(cli_words(str(w.message)))}", highlight=False)
         if len(glass) == 0:  # nothing to write: say so instead of leaving an empty structure file
-            err_console.print(f"[yellow]warning:[/] no atoms found; {out} was not written")
+            err_console.print(f"[yellow]warning:[/] no atoms found; {escape(str(out))} was not written", highlight=False)
             results.append(_summary(det, None))
             continue
         write_structure(glass, out)

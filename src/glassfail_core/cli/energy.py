@@ -8,6 +8,7 @@ import click
 import numpy as np
 
 from .common import console, emit_json, json_option, load_structure, parse_cell, structure_argument
+from .options import check_model, output_file
 
 platform_option = click.option(
     "--platform", default=None,
@@ -17,7 +18,7 @@ platform_option = click.option(
 @click.command("energy")
 @structure_argument()
 @json_option
-@click.option("--per-atom", "per_atom", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--per-atom", "per_atom", type=click.Path(dir_okay=False, path_type=Path), callback=output_file("structure"),
               help="Also write the structure with per-atom energies (extxyz array 'energy', eV) to this file.")
 @click.option("--model", default="rhh", show_default=True, help="Interatomic model.")
 @platform_option
@@ -26,14 +27,14 @@ def command(structure, as_json, per_atom, model, platform, cell):
     """Energy (eV), largest force (eV/Å) and 2D virial stress (eV/Å², N/m) of a structure."""
     from ..errors import InputError
     from ..glass import EV_PER_A2_TO_N_PER_M
-    from ..physics import energy_forces, get_model, per_atom_energy, resolve_platform, stress
+    from ..physics import energy_forces, per_atom_energy, resolve_platform, stress
 
-    glass = load_structure(structure, cell=parse_cell(cell))
     try:
         name = resolve_platform(platform)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--platform")
-    m = get_model(model)
+    m = check_model(model)
+    glass = load_structure(structure, cell=parse_cell(cell))
     e, f = energy_forces(glass, model=m, platform=name)
     fnorm = np.hypot(f[:, 0], f[:, 1])
     s = stress(glass, model=m)
@@ -56,7 +57,8 @@ def command(structure, as_json, per_atom, model, platform, cell):
         return
     from rich.table import Table
 
-    t = Table(title=f"{structure} — model {m.name} ({name})", show_header=False, box=None)
+    t = Table(title=f"{structure} — model {m.name} ({name})", title_justify="left", show_header=False, box=None,
+              pad_edge=False)
     t.add_row("energy", f"{e:.8f} eV  ({d['energy_per_atom_eV']:.6f} eV/atom"
               + (f", {d['energy_per_SiO2_eV']:.6f} eV/SiO2)" if d["energy_per_SiO2_eV"] is not None else ")"))
     t.add_row("max |F|", f"{d['max_force_eV_per_A']:.3e} eV/Å (atom {d['max_force_atom']})")

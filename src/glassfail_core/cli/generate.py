@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .common import console, emit_json, json_option, run_with_progress
+from .common import console, emit_json, json_option, run_with_progress, set_quiet
+from .options import output_file
 
 
 def _rings(ctx, param, value):
@@ -21,7 +22,7 @@ def _rings(ctx, param, value):
 
 @click.command("generate")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output structure file (.extxyz keeps all metadata; .xyz, .data also work).")
+              callback=output_file("structure"), help="Output structure file (.extxyz keeps all metadata; .xyz, .data also work).")
 @click.option("--rings", default="16x18", show_default=True, callback=_rings,
               help="Dual lattice columns x rows (rows even); 16x18 gives 576 Si + 864 O.")
 @click.option("--variance", type=float, default=1.0, show_default=True, help="Target ring-size variance s² (0: crystal).")
@@ -35,7 +36,7 @@ def _rings(ctx, param, value):
               help="Cut a non-periodic shape (free edges, dangling atoms removed) out of the periodic sample.")
 @click.option("--platform", default=None, help="Physics engine platform for the relaxation (default: automatic).")
 @json_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (as glassfail -q).")
 def command(output, rings, variance, seed, alpha, max_ring, no_relax, preset, shape, platform, as_json, quiet):
     """Generate a 2D silica sample by bond switching on the dual lattice and write it to OUTPUT.
 
@@ -43,9 +44,9 @@ def command(output, rings, variance, seed, alpha, max_ring, no_relax, preset, sh
     """
     from ..generation import GenerationParams, cut_shape, generate_steps, honeycomb, stone_wales
     from ..io import write_structure
-    from ..io.structures import _format_from_name
 
-    _format_from_name(output, None)  # unknown extensions fail before any work
+    if quiet:
+        set_quiet(True)
     nx, ny = rings
     if preset is None:
         extra = {} if platform is None else {"platform": platform}
@@ -70,14 +71,15 @@ def command(output, rings, variance, seed, alpha, max_ring, no_relax, preset, sh
     if as_json:
         emit_json(summary)
         return
-    counts = summary.get("ring_counts")
+    counts = {int(k): int(v) for k, v in (summary.get("ring_counts") or {}).items()}
+    total = sum(counts.values())
     console.print(
         f"wrote {output}: {summary['n_atoms']} atoms ({summary['n_si']} Si, {summary['n_o']} O), cell "
         f"{summary['cell'][0]:.3f} × {summary['cell'][1]:.3f} Å"
         + (f"; s² = {summary['variance']:.4f} (target {summary['target_variance']:g})" if "variance" in summary else "")
         + (f", α = {summary['alpha']:.3f} (target {summary['target_alpha']:g})" if summary.get("alpha") is not None
            else "")
-        + (f"; rings {counts}" if counts else "")
+        + ("; p(n) " + ", ".join(f"{k}: {v / total:.3f}" for k, v in sorted(counts.items())) if total else "")
         + (f"; seed {summary['seed']}" if "seed" in summary else ""),
         highlight=False, soft_wrap=True,
     )

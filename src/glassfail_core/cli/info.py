@@ -28,7 +28,7 @@ def command(structure, as_json, cell, layer, type_map):
     if as_json:
         emit_json(d)
         return
-    t = Table(title=str(structure), show_header=False, box=None)
+    t = Table(title=str(structure), title_justify="left", show_header=False, box=None, pad_edge=False)
     t.add_row("atoms", f"{d['n_atoms']}  (Si {d['n_si']}, O {d['n_o']})")
     t.add_row("cell", f"{d['cell'][0]:.3f} × {d['cell'][1]:.3f} Å   periodic: "
               + (", ".join(a for a, p in zip("xy", d["pbc"]) if p) or "none"))

@@ -113,7 +113,7 @@ def output_file(kind: str = "structure"):
     def check(ctx, param, value):
         if value is None:
             return value
-        from ..io import find_format
+        from ..io import find_format, formats
 
         path = Path(value)
         hint = _hint(param)
@@ -122,8 +122,10 @@ def output_file(kind: str = "structure"):
         if kind is not None:
             try:
                 find_format(path, kind, for_writing=True)
-            except InputError as exc:
-                raise click.BadParameter(str(exc), param_hint=hint) from None
+            except InputError:
+                exts = sorted({e for f in formats(kind) if f.writer for e in f.extensions})
+                raise click.BadParameter(f"glassfail cannot write a {kind} with the extension "
+                                         f"{path.suffix or '(none)'!r}; use {', '.join(exts)}", param_hint=hint) from None
         _folder_exists(path, hint)
         return value
 

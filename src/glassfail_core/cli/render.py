@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option, load_structure, structure_argument
+from .options import output_file
 
 
 @click.command("render")
 @structure_argument()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="TIFF to write (float32, calibrated: the pixel size reads back in glassfail, Fiji, napari).")
+              callback=output_file("micrograph"), help="TIFF to write (float32, calibrated: the pixel size reads back in glassfail, Fiji, napari).")
 @click.option("--pixel-size", type=float, default=0.32, show_default=True, help="Pixel size in Å/px.")
 @click.option("--style", type=click.Choice(["spots", "tem"]), default="spots", show_default=True,
               help="Gaussian spots (the reference recipe) or a contrast-transfer HRTEM model.")

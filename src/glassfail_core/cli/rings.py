@@ -6,12 +6,13 @@ import click
 
 from .common import console, emit_json, err_console, json_option, load_structure, parse_cell, parse_type_map, \
     structure_argument
+from .options import cli_words, output_file
 
 
 @click.command("rings")
 @structure_argument()
 @json_option
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write every ring (size, centroid, "
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), callback=output_file("rings"), help="Also write every ring (size, centroid, "
               "area, atoms) to this CSV file.")
 @click.option("--cutoff", type=float, help="Bond cutoff in Å (Si–O, or Si–Si for Si-only networks). "
               "Default: 2.2 (Si–O) / 4.0 (Si–Si).")
@@ -27,6 +28,8 @@ def command(structure, as_json, csv_path, cutoff, cell, layer, type_map):
     """
     import warnings
 
+    from rich.markup import escape
+
     from ..io.rings import write_rings_csv
     from ..rings import find_rings, ring_statistics
 
@@ -40,7 +43,7 @@ def command(structure, as_json, csv_path, cutoff, cell, layer, type_map):
         warnings.simplefilter("always")
         rs = find_rings(glass)
     for w in caught:
-        err_console.print(f"[yellow]note:[/] {w.message}", highlight=False)
+        err_console.print(f"[yellow]note:[/] {escape(cli_words(str(w.message)))}", highlight=False)
     st = ring_statistics(rs)
     if csv_path:
         write_rings_csv(rs, csv_path)
@@ -71,7 +74,7 @@ def _print_table(structure, glass, rs, st, csv_path):
     def f(x, fmt="{:.4f}"):
         return "–" if x is None or not np.isfinite(x) else fmt.format(x)
 
-    s = Table(show_header=False, box=None)
+    s = Table(show_header=False, box=None, pad_edge=False)
     s.add_row("rings counted", f"{st.n_rings}  (open, cut by an edge: {st.open_rings})")
     s.add_row("⟨n⟩, μ2", f"{f(st.mean)}, {f(st.mu2)}")
     s.add_row("Aboav–Weaire α", f(st.alpha))
