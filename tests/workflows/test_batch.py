@@ -119,6 +119,22 @@ def test_other_tasks_redo_and_explain_is_skipped_cleanly(folder, model, tmp_path
     assert r["tasks"] == "detect+predict" and r["explain_file"] == "" and r["failure_strain"] != ""
 
 
+def test_explain_adds_its_heatmap_to_a_finished_prediction(folder, model, tmp_path):
+    out = tmp_path / "out"
+    batch(folder, out, pattern="stone*", model=model)
+    before = _rows(out)[GOOD[2]]
+    s = batch(folder, out, pattern="stone*", model=model, tasks=("explain",))
+    assert s.done == 1 and s.kept == 0 and s.tasks == ("detect", "predict", "explain") and not s.skipped_tasks
+    r = _rows(out)[GOOD[2]]
+    assert r["tasks"] == "detect+predict+explain" and r["explain_file"] == f"explain/{GOOD[2]}.npz"
+    assert float(r["failure_strain"]) == pytest.approx(float(before["failure_strain"]), rel=1e-4)
+    z = np.load(out / r["explain_file"], allow_pickle=False)
+    assert z["heatmap"].ndim == 2 and len(z["atom_attribution"]) == 320 and len(z["ring_size"]) == 64
+    x0, y0 = z["origin"]
+    assert x0 - 1 <= float(r["explain_max_x"]) <= x0 + z["heatmap"].shape[1] * z["pixel_size"][0] + 1
+    assert batch(folder, out, pattern="stone*", model=model).kept == 1  # predict is part of what was done
+
+
 def test_output_inside_the_folder_is_not_read_back(folder, model):
     out = folder / "results"
     batch(folder, out, tasks=("detect",), pattern="**/*")

@@ -24,7 +24,7 @@ from typing import Optional
 from .._atomic import atomic_path
 from ..errors import InputError
 from ..progress import Job, Progress, run
-from .batch_file import COLUMNS, TASKS, process_file
+from .batch_file import COLUMNS, TASKS, process_file, task_list
 
 __all__ = ["BatchSummary", "batch_steps", "batch", "read_table", "TABLE"]
 
@@ -119,7 +119,7 @@ def _check(folder, out_dir, pattern, tasks, pixel_size, workers):
         raise InputError(f"the pixel size must be positive (Å/px), got {pixel_size!r}")
     if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 0):
         raise InputError(f"the number of workers must be a non-negative integer, got {workers!r}")
-    return folder, out_dir, tuple(t for t in TASKS if t == "detect" or t in tasks)
+    return folder, out_dir, task_list(tasks)
 
 
 def _model(model, tasks, distributed: bool):
@@ -158,8 +158,8 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
     pattern : str
         A glob relative to ``folder`` (``"*.tif"``; ``"**/*.tif"`` for subfolders too).
     tasks : sequence of str or str
-        Among ``detect``, ``predict``, ``explain`` (``detect`` is always done). ``explain`` is skipped, its
-        column left empty, when the explanation package is not installed.
+        Among ``detect``, ``predict``, ``explain`` (``detect`` is always done; ``explain`` includes ``predict``).
+        ``explain`` is skipped, its columns left empty, when the explanation package is not importable.
     model : Model or path, optional
         Model for ``predict``/``explain`` (default: the shipped model).
     pixel_size : float, optional
@@ -175,7 +175,7 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
     """
     folder, out_dir, tasks = _check(folder, out_dir, pattern, tasks, pixel_size, workers)
     skipped = ()
-    if "explain" in tasks and not _explain_available():
+    if "explain" in tasks and not _explain_available():  # the prediction is still made
         tasks, skipped = tuple(t for t in tasks if t != "explain"), ("explain",)
     distributed = bool(workers) or scheduler is not None
     files = _files(folder, pattern, out_dir)

@@ -17,10 +17,10 @@ import numpy as np
 from .._atomic import write_npz
 from ..errors import InputError
 
-__all__ = ["COLUMNS", "TASKS", "RING_SIZES", "process_file", "failed_row"]
+__all__ = ["COLUMNS", "TASKS", "RING_SIZES", "process_file", "failed_row", "task_list"]
 
 #: What a batch can do to each file (``detect``: read a structure, or find the atoms of a micrograph, and count the
-#: rings; it is always done, the others build on it).
+#: rings; it is always done, the others build on it; ``explain`` includes the prediction it explains).
 TASKS = ("detect", "predict", "explain")
 #: Ring sizes with a p(n) column.
 RING_SIZES = tuple(range(4, 10))
@@ -31,8 +31,14 @@ COLUMNS = (
     *(f"p{n}" for n in RING_SIZES), "mu2", "alpha",
     *(f"{t}{s}" for t in _PREDICTED for s in ("", "_low", "_high")), "max_stress",
     "failure_site_x", "failure_site_y", "first_break_site_x", "first_break_site_y",
-    "atoms_file", "maps_file", "explain_file", "model", "warnings",
+    "explain_max_x", "explain_max_y", "atoms_file", "maps_file", "explain_file", "model", "warnings",
 )
+
+
+def task_list(tasks) -> tuple:
+    """``tasks`` in :data:`TASKS` order, with what they need: ``detect`` always, ``predict`` for ``explain``."""
+    tasks = set(tasks) | {"detect"} | ({"predict"} if "explain" in tasks else set())
+    return tuple(t for t in TASKS if t in tasks)
 
 
 def failed_row(rel: str, kind: str, error: str, tasks=()) -> dict:
@@ -90,10 +96,8 @@ def _atoms(kind, obj, out_dir: Path, rel: str, row: dict, notes: list):
     return glass
 
 
-def _predict(glass, model, out_dir: Path, rel: str, row: dict, notes: list):
-    from ..learn.predict import predict
-
-    pred = predict(glass, model)
+def _prediction(pred, out_dir: Path, rel: str, row: dict, notes: list):
+    """The prediction's columns, and its maps in ``maps/REL.npz``."""
     for name in _PREDICTED:
         d = getattr(pred, name)
         if d is not None:
@@ -113,22 +117,16 @@ def _predict(glass, model, out_dir: Path, rel: str, row: dict, notes: list):
         row["maps_file"] = dest.relative_to(out_dir).as_posix()
 
 
-def _explain(glass, model, out_dir: Path, rel: str, row: dict, notes: list):
-    """The explanation's arrays (every array-valued field, and those of its ``maps``) in ``explain/REL.npz``."""
-    from ..explain import explain
-
-    result = explain(glass, model=model)
-    fields = result.to_dict() if hasattr(result, "to_dict") else {}
-    arrays = {}
-    for source in (getattr(result, "maps", None) or {}, vars(result) if hasattr(result, "__dict__") else {}):
-        for k, v in dict(source).items():
-            if isinstance(v, np.ndarray) and v.dtype.kind in "fiub" and k not in arrays:
-                arrays[k] = v
-    notes.extend(fields.get("warnings", []) if isinstance(fields, dict) else [])
-    if arrays:
-        dest = out_dir / "explain" / f"{rel}.npz"
-        write_npz(dest, **arrays)
-        row["explain_file"] = dest.relative_to(out_dir).as_posix()
+def _explanation(expl, out_dir: Path, rel: str, row: dict, notes: list):
+    """The heatmap's maximum, and ``explain/REL.npz``: the heatmap (its frame beside it), per-atom (``atom_*``) and
+    per-ring (``ring_*``) attributions."""
+    notes.extend(expl.warnings)
+    row["explain_max_x"], row["explain_max_y"] = (float(v) for v in expl.summary["max_xy"])
+    dest = out_dir / "explain" / f"{rel}.npz"
+    write_npz(dest, heatmap=np.asarray(expl.heatmap, np.float32), pixel_size=np.asarray(expl.pixel_size, float),
+              origin=np.asarray(expl.origin, float), **{f"atom_{k}": np.asarray(v) for k, v in expl.atoms.items()},
+              **{f"ring_{k}": np.asarray(v) for k, v in expl.rings.items()})
+    row["explain_file"] = dest.relative_to(out_dir).as_posix()
 
 
 def process_file(path, rel: str, out_dir, tasks=("detect",), model=None, pixel_size: Optional[float] = None) -> dict:
@@ -143,14 +141,14 @@ def process_file(path, rel: str, out_dir, tasks=("detect",), model=None, pixel_s
     out_dir : str or Path
         The batch's output folder (``atoms/``, ``maps/``, ``explain/`` below it).
     tasks : sequence of str
-        Among :data:`TASKS`; ``detect`` is always done.
+        Among :data:`TASKS` (see :func:`task_list`).
     model : Model or str, optional
         The model (or its folder) for ``predict`` and ``explain``; None for the shipped model.
     pixel_size : float, optional
         Å/px of micrographs without calibration.
     """
     path, out_dir = Path(path), Path(out_dir)
-    tasks = tuple(t for t in TASKS if t == "detect" or t in tasks)
+    tasks = task_list(tasks)
     kind, notes = "", []
     row = {"file": rel, "tasks": "+".join(tasks)}
     try:
@@ -160,10 +158,17 @@ def process_file(path, rel: str, out_dir, tasks=("detect",), model=None, pixel_s
             row["kind"] = kind
             glass = _atoms(kind, obj, out_dir, rel, row, notes)
             del obj
-            if "predict" in tasks:
-                _predict(glass, model, out_dir, rel, row, notes)
-            if "explain" in tasks:
-                _explain(glass, model, out_dir, rel, row, notes)
+            if "explain" in tasks:  # the explanation holds the prediction it explains
+                from ..explain import explain
+
+                expl = explain(glass, model)
+                _explanation(expl, out_dir, rel, row, notes)
+                _prediction(expl.prediction, out_dir, rel, row, notes)
+                del expl
+            elif "predict" in tasks:
+                from ..learn.predict import predict
+
+                _prediction(predict(glass, model), out_dir, rel, row, notes)
     except Exception as exc:  # noqa: BLE001 - a bad file is a row with its error, never a stopped batch
         from ..errors import GlassfailError
 
