@@ -81,6 +81,8 @@ def _commands(w, model, dataset):
          [re.escape(f"{w / 'batch' / 'batch.csv'}: 1 file(s) done") + r".*; tasks detect\+predict"]),
         (["predict", w / SW, "--model", model], [re.escape(f"{w / SW}: 320 atoms (structure, periodic), tension along x"),
                                                  r"failure site +\(.*\) Å p=\d\.\d\d(, .*)?"]),
+        (["explain", w / SW, "--model", model, "-o", w / "explained", "--copies", "4"],
+         [re.escape(f"{w / SW}: 320 atoms") + ".*", re.escape(f"wrote ") + ".*" + re.escape(str(w / "explained"))]),
     ]
 
 
@@ -96,8 +98,8 @@ def test_every_command_piped_prints_whole_lines(work, model, dataset):
         for pat in patterns:
             assert any(re.fullmatch(pat, line) for line in lines), (args, pat, out.stdout)
         seen.add(args[0])
-    # train and evaluate need a trained model (tests/learn); explain and interpret are being written
-    assert set(COMMANDS) - seen <= {"train", "evaluate", "explain", "interpret"}
+    # train, evaluate and interpret need a dataset and a trained model (tests/learn, tests/explain)
+    assert set(COMMANDS) - seen <= {"train", "evaluate", "interpret"}
 
 
 def test_quiet_prints_nothing_on_success(work, model, dataset):
