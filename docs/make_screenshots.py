@@ -1,12 +1,20 @@
 """Make the README's screenshots from the real plugin.
 
-    xvfb-run -a .venv/bin/python docs/make_screenshots.py      # or with a screen: .venv/bin/python docs/...
+    xvfb-run -a .venv/bin/python docs/make_screenshots.py [--model MODEL_DIR] [--only NAME ...]
+    # or with a screen: .venv/bin/python docs/make_screenshots.py ...
 
 writes
 
 * ``docs/images/detect_rings.png`` — the sample micrograph with the atoms and rings found by the Detect widget;
 * ``docs/images/deform.png`` — the sample glass mid-deformation (time slider on the frame at the largest stress,
-  after the first breaks, broken bonds in red) with the Deform widget's stress–strain plot.
+  after the first breaks, broken bonds in red) with the Deform widget's stress–strain plot;
+
+and, with a model (``--model``, or the shipped one when there is one):
+
+* ``docs/images/predict_glass.png`` — the sample glass with its failure-site map, the Grad-CAM heatmap, and the
+  predicted vs simulated sites (Prediction vs simulation widget, a run past failure);
+* ``docs/images/predict_micrograph.png`` — the sample micrograph with its prediction (Predict & explain widget);
+* ``docs/images/batch.png`` — the Batch folder widget's table and summary plot over the shipped samples.
 
 The jobs run synchronously (``GLASSFAIL_NAPARI_SYNC=1``) so the script needs no event-loop juggling; the widgets
 and layers are exactly those a user gets.
@@ -14,8 +22,11 @@ and layers are exactly those a user gets.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -94,9 +105,107 @@ def deform_screenshot():
     return path, text
 
 
-def main():
-    for make in (detect_screenshot, deform_screenshot):
-        path, text = make()
+def _model_or_none(model):
+    """The model folder to use, or None when there is neither one given nor a shipped one."""
+    if model:
+        return Path(model)
+    from glassfail_core.learn.predict import DEFAULT_MODEL_DIR
+
+    return DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "config.json").is_file() else None
+
+
+def _hide(viewer, *suffixes):
+    for lay in viewer.layers:
+        if lay.name.endswith(suffixes):
+            lay.visible = False
+
+
+def predict_glass_screenshot(model):
+    from napari_glassfail._widgets.compare import CompareWidget
+    from napari_glassfail._widgets.predict import PredictWidget
+
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "glass")
+    predict = PredictWidget(viewer)
+    predict.model.set_folder(model)
+    viewer.window.add_dock_widget(predict, name="Predict & explain failure", area="right")
+    predict.start()
+    if predict.prediction is None:
+        raise SystemExit(f"prediction failed: {predict.status.value}")
+    compare = CompareWidget(viewer)
+    compare.model.set_folder(model)
+    viewer.window.add_dock_widget(compare, name="Prediction vs simulation", area="right")
+    compare.start()
+    if compare.simulation is None:
+        raise SystemExit(f"simulation failed: {compare.status.value}")
+    _hide(viewer, " O", "atoms (prediction)")
+    path = _save(viewer, "predict_glass.png")
+    text = predict.summary.value.splitlines()[0] + "; " + compare.status.value
+    viewer.close()
+    return path, text
+
+
+def predict_micrograph_screenshot(model):
+    from napari_glassfail._widgets.predict import PredictWidget
+
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "micrograph")
+    predict = PredictWidget(viewer)
+    predict.model.set_folder(model)
+    viewer.window.add_dock_widget(predict, name="Predict & explain failure", area="right")
+    predict.start()
+    if predict.prediction is None:
+        raise SystemExit(f"prediction failed: {predict.status.value}")
+    _hide(viewer, "first-break site probability")
+    path = _save(viewer, "predict_micrograph.png")
+    text = predict.summary.value.splitlines()[0]
+    viewer.close()
+    return path, text
+
+
+def batch_screenshot(model):
+    from napari_glassfail._sample_data import SAMPLE_DIRS
+    from napari_glassfail._widgets.batch import BatchWidget
+
+    src = next(d for d in SAMPLE_DIRS if d.is_dir())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "samples"
+        folder.mkdir()
+        for f in sorted(src.glob("*.extxyz")) + sorted(src.glob("*.tif")):
+            if "truth" not in f.name:
+                shutil.copy(f, folder / f.name)
+        viewer = _viewer()
+        widget = BatchWidget(viewer)
+        widget.folder.value = str(folder)
+        widget.out_dir.value = str(Path(tmp) / "out")
+        widget.model.set_folder(model)
+        viewer.window.add_dock_widget(widget, name="Batch folder", area="right")
+        widget.start()
+        if widget.result is None:
+            raise SystemExit(f"batch failed: {widget.status.value}")
+        widget.table.native.cellClicked.emit(0, 0)  # the first row's layers on the canvas
+        path = _save(viewer, "batch.png")
+        text = widget.summary.value.splitlines()[0]
+        viewer.close()
+    return path, text
+
+
+SHOTS = {"detect": detect_screenshot, "deform": deform_screenshot, "predict_glass": predict_glass_screenshot,
+         "predict_micrograph": predict_micrograph_screenshot, "batch": batch_screenshot}
+NEEDS_MODEL = ("predict_glass", "predict_micrograph", "batch")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model folder for the prediction screenshots (default: the shipped one)")
+    parser.add_argument("--only", nargs="+", choices=list(SHOTS), help="make only these screenshots")
+    args = parser.parse_args(argv)
+    model = _model_or_none(args.model)
+    for name in args.only or list(SHOTS):
+        if name in NEEDS_MODEL and model is None:
+            print(f"{name}: skipped (no shipped model yet; give one with --model MODEL_DIR)")
+            continue
+        path, text = SHOTS[name](model) if name in NEEDS_MODEL else SHOTS[name]()
         print(f"{path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}: {text}")
     return 0
 

@@ -19,6 +19,9 @@ __all__ = ["clip_polygon", "drawn_ring_polygons", "polygon_area", "ring_legend_h
 LEGEND_SIZES = (4, 5, 6, 7, 8, 9, 10)
 #: Pieces smaller than this (Å²) are slivers of a ring that only touches an edge: not drawn.
 MIN_PIECE_AREA = 1e-3
+#: A vertex closer than this (Å) to the line through its neighbours is left out of the drawn outline: invisible at
+#: any zoom that shows a ring, and napari's triangulation leaves wedges in polygons with nearly straight runs.
+STRAIGHT_TOL = 0.05
 
 
 def polygon_area(xy) -> float:
@@ -68,26 +71,58 @@ def clip_polygon(xy, lo, hi) -> np.ndarray:
     return _simplify(p)
 
 
-def _simplify(p: np.ndarray, tol: float = 1e-6) -> np.ndarray:
-    """Drop repeated vertices and vertices on a straight line between their neighbours (a triangulator chokes on
-    them), e.g. where a clipped outline runs along the cell edge."""
-    changed = True
-    while changed and len(p) > 3:
-        changed = False
+def _simplify(p: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Drop repeated vertices and vertices closer than ``tol`` (Å) to the line through their neighbours (a
+    triangulator chokes on nearly straight runs, such as an O between two Si or a clipped outline along the cell
+    edge)."""
+    while len(p) > 3:
         prev, nxt = np.roll(p, 1, axis=0), np.roll(p, -1, axis=0)
         cross = (p[:, 0] - prev[:, 0]) * (nxt[:, 1] - prev[:, 1]) - (p[:, 1] - prev[:, 1]) * (nxt[:, 0] - prev[:, 0])
-        span = np.hypot(*(nxt - prev).T) + np.hypot(*(p - prev).T)
-        flat = np.abs(cross) <= tol * np.maximum(span, 1e-12)
-        if flat.any():
-            p = np.delete(p, np.flatnonzero(flat)[0], axis=0)  # one at a time: neighbours change
-            changed = True
+        height = np.abs(cross) / np.maximum(np.hypot(*(nxt - prev).T), 1e-12)
+        k = int(np.argmin(height))
+        if height[k] > tol:
+            break
+        p = np.delete(p, k, axis=0)  # one at a time, the straightest first: its neighbours change
+    return p
+
+
+def _covered(p: np.ndarray) -> bool:
+    """Whether napari's own triangulation of the polygon ``p`` covers it (vispy's sweep line drops triangles of a
+    few non-convex outlines, leaving a wedge); True when napari's triangulation cannot be asked."""
+    try:
+        from napari.layers.shapes import _shapes_utils as su
+    except ImportError:
+        return True
+    yx = np.ascontiguousarray(p[:, ::-1], dtype=np.float32)
+    try:
+        if su._triangulate_dispatch.is_convex(yx):
+            return True
+        (v, t), _ = su.triangulate_face_and_edges(yx, su.triangulate_face_vispy)
+    except (AttributeError, TypeError, ImportError):
+        return True  # another napari: nothing to check
+    except Exception:  # noqa: BLE001 - the triangulation failed: try another start
+        return False
+    v = np.asarray(v, float)
+    a, b = v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]]
+    area = float(np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum() / 2)
+    return abs(area - polygon_area(p)) <= 1e-3 * polygon_area(p)
+
+
+def _drawable(p: np.ndarray) -> np.ndarray:
+    """The outline ``p`` started at the vertex (or in the direction) that napari triangulates without wedges."""
+    for q in (p, p[::-1]):
+        for r in range(len(p)):
+            rolled = np.roll(q, -r, axis=0)
+            if _covered(rolled):
+                return rolled
     return p
 
 
 def drawn_ring_polygons(glass, ringset) -> tuple[list, np.ndarray]:
     """``(polygons, ring)``: the closed rings as drawn, (k, 2) arrays in Å (x, y), and the ring index of each
     polygon (a ring cut by periodic edges gives several pieces; the others one polygon, the core's
-    :func:`~glassfail_core.rings.ring_polygons`).
+    :func:`~glassfail_core.rings.ring_polygons` without vertices on nearly straight runs, started where napari
+    fills it whole).
 
     >>> from glassfail_core.generation import honeycomb
     >>> from glassfail_core.rings import find_rings
@@ -96,10 +131,10 @@ def drawn_ring_polygons(glass, ringset) -> tuple[list, np.ndarray]:
     >>> len(set(ring.tolist())), round(float(sum(polygon_area(p) for p in polys) / (g.cell[0] * g.cell[1])), 6)
     (16, 1.0)
     """
-    whole = ring_polygons(glass, ringset)
+    whole = [_drawable(_simplify(p, STRAIGHT_TOL)) for p in ring_polygons(glass, ringset)]
     pbc = tuple(bool(b) for b in glass.pbc)
     if not any(pbc):
-        return list(whole), np.arange(len(whole), dtype=np.int64)
+        return whole, np.arange(len(whole), dtype=np.int64)
     cell = np.asarray(glass.cell, float)
     lo = np.array([0.0 if pbc[a] else -np.inf for a in (0, 1)])
     hi = np.array([cell[a] if pbc[a] else np.inf for a in (0, 1)])
@@ -116,9 +151,9 @@ def drawn_ring_polygons(glass, ringset) -> tuple[list, np.ndarray]:
             q = p + s
             if np.any(q.max(axis=0) < lo) or np.any(q.min(axis=0) > hi):
                 continue
-            piece = clip_polygon(q, lo, hi)
+            piece = _simplify(clip_polygon(q, lo, hi), STRAIGHT_TOL)
             if len(piece) >= 3 and polygon_area(piece) > MIN_PIECE_AREA:
-                polys.append(piece)
+                polys.append(_drawable(piece))
                 ring.append(k)
     return polys, np.asarray(ring, dtype=np.int64)
 

@@ -168,9 +168,12 @@ class JobRunner:
 
 def wrapped_label(value: str = "", **kwargs) -> Label:
     """A Label whose long lines wrap (a long error never widens the dock)."""
+    from qtpy.QtWidgets import QSizePolicy
+
     label = Label(value=value, **kwargs)
     label.native.setWordWrap(True)
-    label.native.setMinimumWidth(50)
+    label.native.setMinimumWidth(200)
+    label.native.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     return label
 
 
