@@ -29,7 +29,8 @@ from .common import console, emit_json, json_option
                                                    "per sample).")
 @click.option("--no-sanity", is_flag=True, help="Skip the randomisation checks.")
 @click.option("--no-label-check", is_flag=True, help="Skip the label randomisation (it trains three small networks).")
-@click.option("--label-epochs", type=int, default=10, show_default=True)
+@click.option("--label-epochs", type=int, default=40, show_default=True,
+              help="Epochs of the small networks of the label randomisation.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @json_option
 def command(dataset_dir, out_dir, model_dir, split, target, layer, copies, n_null, limit, no_nonaffine, no_sanity,

@@ -68,8 +68,8 @@ class InterpretParams:
     sanity: bool = True
     sanity_samples: int = 8
     label_randomisation: bool = True
-    label_epochs: int = 10
-    label_limit: int = 64
+    label_epochs: int = 40
+    label_limit: int = 32
     examples: int = 4
     seed: int = 0
 

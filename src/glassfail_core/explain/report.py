@@ -187,10 +187,11 @@ def _sanity_html(report, out: Path, files: list) -> str:
         rows = [[name] + [_fmt(d[key][v]["mean"], "+.3f") for v in ("relu", "abs", "signed")]
                 for name, key in (("true vs random labels", "rho_true_vs_random"),
                                   ("true vs true (another seed)", "rho_true_vs_seed"))]
-        loss = ", ".join(f"{k} {v:.3f}" for k, v in d["final_loss"].items())
+        fit = ", ".join(f"{k} {v:.3f}" for k, v in d["fit_mse"].items())
         parts.append(f"<h3>Label randomisation: {html.escape(d['verdict'])}</h3><p>{html.escape(d['criterion'])}; "
-                     f"{d['n_train']} training samples, {d['epochs']} epochs; final training loss (standardised "
-                     f"scalar MSE): {loss}.</p>" + _table(["maps compared", "ρ relu", "ρ abs", "ρ signed"], rows))
+                     f"{d['n_train']} training samples, {d['epochs']} epochs; fit to the training labels (MSE of the "
+                     f"standardised target, 1 = nothing learned): {fit}.</p>"
+                     + _table(["maps compared", "ρ relu", "ρ abs", "ρ signed"], rows))
     return "".join(parts)
 
 
