@@ -68,6 +68,9 @@ class Explanation:
     image : dict or None
         Micrographs: ``{"heatmap": (h, w) on the micrograph's pixels, "pixel_size", "origin", "micrograph": its
         pixels}``.
+    mask : (H, W) bool
+        Pixels of the sample: those owned by an atom (all of a periodic map; on a non-periodic one, within 3 Å of
+        an atom: the padding around a cut sample lies outside).
     polygons : list
         The rings' outlines (``(k, 2)`` Å, :func:`~glassfail_core.rings.ring_polygons`), in the order of
         :attr:`rings`.
@@ -89,6 +92,7 @@ class Explanation:
     upsampling: str = "bilinear"
     summary: dict = field(default_factory=dict)
     image: Optional[dict] = None
+    mask: Optional[np.ndarray] = None
     polygons: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
@@ -230,7 +234,8 @@ def explain_steps(glass_or_micrograph, model=None, *, target: str = "failure_str
                  "micrograph": np.asarray(micrograph.image)}
     out = Explanation(heat, tuple(frame.pixel_size), tuple(frame.origin), maps, atoms, rings, pred, glass,
                       cam.layer, variant, target, len(cam.augments), upsampling,
-                      _summary(heat, frame, glass, atoms, rings), image, list(polys), notes)
+                      _summary(heat, frame, glass, atoms, rings), image, (owners >= 0).reshape(frame.shape),
+                      list(polys), notes)
     yield Progress("explain", 4, 4, "done")
     return out
 

@@ -2,9 +2,10 @@
 as a float TIFF with its frame, per-atom and per-ring CSVs, the atoms with their attributions (extxyz), a JSON.
 
 =======================  ==========================================================================================
-``heatmap.png``          the map over the structure: rings outlined in their size's colour, Si atoms as dots, the
-                         predicted failure (★) and first-break (▲) sites, the true ones (white ★, ▲) when given; for
-                         a micrograph a second panel with the map over the micrograph
+``heatmap.png``          the map over the structure (colours spanning the values inside the rings, not over the
+                         padding of a cut sample): rings outlined in their size's colour, Si atoms as dots, the predicted
+                         failure (★) and first-break (▲) sites, the true ones (white ★, ▲) when given; for a
+                         micrograph a second panel with the map over the micrograph
 ``heatmap.tif``          float32 ``(H, W)``, target units per pixel; the description is JSON with ``pixel_size``
                          ``[px_x, px_y]`` (Å), ``origin`` (Å, top-left corner), units, target, layer, variant
 ``heatmap_micrograph.tif``  micrographs: the map on the micrograph's pixels (same description)
@@ -83,6 +84,19 @@ def _structure(ax, expl):
     ax.plot(pos[si, 0], pos[si, 1], ".", ms=1.5, color="k", alpha=0.6)
 
 
+def _inside(expl) -> np.ndarray:
+    """The map's values over the sample: inside its closed rings (else its atoms' cells), not over the padding of a
+    cut sample, whose values would set the colour range."""
+    from ..learn.images import Frame
+    from .mapping import ring_pixels
+
+    frame = Frame(expl.heatmap.shape, tuple(expl.pixel_size), tuple(expl.origin), bool(all(expl.glass.pbc)))
+    pix = ring_pixels(frame, expl.polygons) if expl.polygons else []
+    if pix and sum(len(p) for p in pix):
+        return expl.heatmap.ravel()[np.unique(np.concatenate(pix))]
+    return expl.heatmap[expl.mask] if expl.mask is not None and expl.mask.any() else expl.heatmap.ravel()
+
+
 def heatmap_figure(expl, path, truth: Optional[dict] = None) -> Path:
     """The PNG described in the module docstring."""
     plt = _plt()
@@ -90,7 +104,9 @@ def heatmap_figure(expl, path, truth: Optional[dict] = None) -> Path:
     fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 6), squeeze=False)
     ax = axes[0, 0]
     ext = _extent(expl.heatmap.shape, expl.pixel_size, expl.origin)
-    im = ax.imshow(expl.heatmap, extent=ext, cmap="inferno", interpolation="nearest")
+    inside = _inside(expl)
+    lim = dict(vmin=float(np.percentile(inside, 0.5)), vmax=float(np.percentile(inside, 99.5)))
+    im = ax.imshow(expl.heatmap, extent=ext, cmap="inferno", interpolation="nearest", **lim)
     _structure(ax, expl)
     _sites(ax, expl, truth)
     ax.set(xlim=ext[:2], ylim=ext[2:], xlabel="x (Å)", ylabel="y (Å)", aspect="equal",
@@ -98,13 +114,15 @@ def heatmap_figure(expl, path, truth: Optional[dict] = None) -> Path:
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=f"{expl.target} per pixel")
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(fontsize=7, loc="upper right", framealpha=0.7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=4, frameon=False)
     if expl.image is not None:
         ax = axes[0, 1]
         img = expl.image
         ext2 = _extent(img["micrograph"].shape, img["pixel_size"], img["origin"])
         ax.imshow(img["micrograph"], extent=ext2, cmap="gray", interpolation="nearest")
-        ax.imshow(img["heatmap"], extent=ext2, cmap="inferno", alpha=0.5, interpolation="nearest")
+        scale = (img["pixel_size"] ** 2) / (expl.pixel_size[0] * expl.pixel_size[1])   # per pixel of the image
+        ax.imshow(img["heatmap"], extent=ext2, cmap="inferno", alpha=0.5, interpolation="nearest",
+                  vmin=lim["vmin"] * scale, vmax=lim["vmax"] * scale)
         _sites(ax, expl, truth)
         ax.set(xlim=ext2[:2], ylim=ext2[2:], xlabel="x (Å)", ylabel="y (Å)", aspect="equal",
                title="over the micrograph")

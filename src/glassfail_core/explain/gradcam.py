@@ -205,7 +205,7 @@ def averaged_cam(model, glass, *, target: str = "failure_strain", layer: Optiona
     copies : int
         Augmented copies (non-periodic inputs: at most the 4 flips).
     batch : int
-        Copies per network pass.
+        Copies per network pass (fewer for large images: at most about 2²⁰ pixels per pass).
     keep_copies : bool
         Also return every copy's map (for convergence studies).
     method : {"captum", "hooks"}
@@ -222,12 +222,13 @@ def averaged_cam(model, glass, *, target: str = "failure_strain", layer: Optiona
     name, module = resolve_layer(net, layer, image0.shape)
     augs = copy_augments(copies, glass, tuple(net.stride * p for p in frame0.pixel_size))
     run = gradcam_captum if method == "captum" else gradcam_hooks
+    batch = max(1, min(int(batch), (1 << 20) // int(np.prod(image0.shape))))
     dev = next(net.parameters()).device
     sums = {v: np.zeros(frame0.shape) for v in variants}
     kept = {v: [] for v in variants} if keep_copies else None
     stride = None
-    for start in range(0, len(augs), max(1, int(batch))):
-        chunk = augs[start:start + max(1, int(batch))]
+    for start in range(0, len(augs), batch):
+        chunk = augs[start:start + batch]
         imgs, frames = [], []
         for k, a in enumerate(chunk, start):
             img, fr = (image0, frame0) if k == 0 else render_input(glass, inp, aug=a, noise=False)
