@@ -21,6 +21,18 @@ def small_glass():
 
 
 @pytest.fixture(autouse=True)
+def no_worker_left():
+    """No worker thread may outlive a test (a QThread destroyed while running aborts the session)."""
+    yield
+    import sys
+
+    if "qtpy.QtCore" in sys.modules:
+        from qtpy.QtCore import QThreadPool
+
+        assert QThreadPool.globalInstance().waitForDone(30_000), "a worker thread is still running"
+
+
+@pytest.fixture(autouse=True)
 def run_cache(tmp_path, monkeypatch):
     """Each test's own run folders (the Deform widget resumes runs from there) and no frames from other tests."""
     monkeypatch.setenv("GLASSFAIL_NAPARI_CACHE", str(tmp_path / "cache"))

@@ -159,3 +159,33 @@ def test_grad_cam_heatmap_and_attributions(make_napari_viewer, plugin_model, wai
     assert len(atoms.data) == len(glass)
     # the prediction that comes with the explanation is predict's
     np.testing.assert_allclose(roles["predicted_sites"].data[0, ::-1], ref.prediction.failure_site)
+
+
+def test_predict_on_detected_atoms_with_screenshot(make_napari_viewer, plugin_model, wait_for_worker, by_role):
+    """The atoms Detect found are an input too: the prediction's atoms are those atoms; the canvas shows the map
+    (a screenshot with real content), the scale bar is on, in Å."""
+    from glassfail_core.learn.predict import predict
+
+    from napari_glassfail._widgets.detect import DetectWidget
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample(PLUGIN, "micrograph")
+    detect = DetectWidget(viewer)
+    detect.start()
+    wait_for_worker(detect)
+    found = by_role(detect.result_layers)["Si"].metadata["glassfail"]["glass"]
+    w = _widget(viewer, plugin_model)
+    atoms_choice = next(c for c in w.input.choices if c.metadata.get("glassfail", {}).get("glass") is found)
+    w.input.value = atoms_choice
+    w.start()
+    wait_for_worker(w)
+    ref = predict(found, plugin_model)
+    roles = _roles(w.result_layers)
+    _check_map(roles["map_failure"], ref.maps["crack"], ref.map_pixel_size, ref.map_origin)
+    assert len(roles["prediction_atoms"].data) == len(found)
+    assert viewer.scale_bar.visible
+    for lay in viewer.layers:
+        lay.visible = lay is roles["map_failure"]
+    viewer.reset_view()
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    assert shot[..., :3].std() > 5  # the map, not a blank canvas
