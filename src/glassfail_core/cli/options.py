@@ -24,8 +24,8 @@ __all__ = ["cli_words", "speak_cli", "option_names", "output_file", "output_fold
 _PAIR = re.compile(r"\b(\w+)=(?:\.\.\.|False|True)?(?:\s*/\s*(--[\w-]+)|,\s*or\s+(--[\w-]+)(?:\s+on the command "
                    r"line)?|\s*\((--[\w-]+)\))")
 _PARAMS = re.compile(r"\b[A-Z]\w*Params\.(\w+)")  # "AQSParams.step"
-_SNAKE = re.compile(r"(?<![-\w.])([a-z]+(?:_[a-z0-9]+)+)\b(?!=)")  # "max_ring", "refine_step"
-_VALUE = re.compile(r"(?<![-\w.])([a-z]\w*) (?=\([-+\d.e]+\))")  # "than step (0.005)"
+_SNAKE = re.compile(r"(?<![-\w./])([a-z]+(?:_[a-z0-9]+)+)(?![\w=/-]|\.\w)")  # "max_ring" (not in a path)
+_VALUE = re.compile(r"(?<![-\w./])([a-z]\w*) (?=\([-+\d.e]+\))")  # "than step (0.005)"
 
 
 def option_names(command: Optional[click.Command] = None) -> dict:
@@ -56,6 +56,8 @@ def cli_words(message: str, names: Optional[Mapping[str, str]] = None) -> str:
     'no calibration; give the pixel size in Å/px (--pixel-size)'
     >>> cli_words("the variance stays below 2.1; raise max_ring or lower the variance", names)
     'the variance stays below 2.1; raise --max-ring or lower the variance'
+    >>> cli_words("/data/max_ring/a.xyz: max_ring_x is max_ring.", names)
+    '/data/max_ring/a.xyz: max_ring_x is --max-ring.'
     """
     names = option_names() if names is None else dict(names)
 
