@@ -235,7 +235,7 @@ class DeformWidget(JobWidget):
         if result.rupture_strain is not None:
             self.plot.mark_break(result.rupture_strain)
         self.summary.value = self._result_text(result)
-        self.status.value = "done: " + result.summary()
+        self.status.value = "done"
         self.export_button.enabled = True
         self._show_trajectory(result)
 
