@@ -8,13 +8,18 @@ Conventions
   Layers get ``units = ("angstrom", "angstrom")`` so napari's scale bar reads Å.
 * Every layer the plugin makes holds ``layer.metadata["glassfail"] = {"role": ..., "group": ..., "glass": ...}``.
   ``role`` is ``"Si"``/``"O"`` (Points, one per species), ``"rings"``, ``"cell"``, ``"bonds"`` (Shapes/Vectors),
-  ``"micrograph"`` (Image) or one of the result roles (``"rupture"``, ``"trajectory"``). ``group`` ties the layers
+  ``"micrograph"`` (Image) or one of the result roles (``"rupture"``, ``"trajectory"``, ``"map_failure"``,
+  ``"heatmap"``, ``"predicted_sites"``, ``"simulated_sites"``, ``"prediction_atoms"``; a result layer's
+  ``source_group`` names the input it was made from). ``group`` ties the layers
   of one structure together and ``glass`` is the :class:`~glassfail_core.glass.Glass` they were drawn from.
 * The Points layers carry a feature ``atom`` (index in that Glass; -1 for points the user added), so
   :func:`glass_from_layers` rebuilds the Glass after the user moved, deleted or added atoms.
 
 Modules: :mod:`.conventions` (the above), :mod:`.structure` (a Glass's atoms, rings and cell, and back),
-:mod:`.micrograph` (Image layers ↔ Micrograph), :mod:`.trajectory` (a deformation run with a time axis).
+:mod:`.rings` (ring outlines as drawn: cut at periodic edges, each once; the ring-size legend),
+:mod:`.micrograph` (Image layers ↔ Micrograph; a TIFF's calibration read from its file), :mod:`.trajectory` (a
+deformation run with a time axis), :mod:`.prediction` (site-probability maps, Grad-CAM heatmaps, predicted or
+simulated sites, atoms with their values).
 """
 
 from .conventions import KEY, POINT_SIZE, UNITS, from_napari, new_group, to_napari
