@@ -1,4 +1,5 @@
-"""``glassfail explain INPUT -o OUT_DIR``: why the model predicts what it predicts (Grad-CAM mapped to atoms and rings)."""
+"""``glassfail explain INPUT -o OUT_DIR``: why the model predicts what it predicts (Grad-CAM mapped to atoms and
+rings)."""
 
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ as a float TIFF with its frame, per-atom and per-ring CSVs, the atoms with their
 
 =======================  ==========================================================================================
 ``heatmap.png``          the map over the structure (colours spanning the values inside the rings, not over the
-                         padding of a cut sample): rings outlined in their size's colour, Si atoms as dots, the predicted
-                         failure (★) and first-break (▲) sites, the true ones (white ★, ▲) when given; for a
-                         micrograph a second panel with the map over the micrograph
+                         padding of a cut sample): rings outlined in their size's colour, Si atoms as dots, the
+                         predicted failure (★) and first-break (▲) sites, the true ones (white ★, ▲) when given;
+                         for a micrograph a second panel with the map over the micrograph
 ``heatmap.tif``          float32 ``(H, W)``, target units per pixel; the description is JSON with ``pixel_size``
                          ``[px_x, px_y]`` (Å), ``origin`` (Å, top-left corner), units, target, layer, variant
 ``heatmap_micrograph.tif``  micrographs: the map on the micrograph's pixels (same description)
@@ -65,7 +65,8 @@ def _sites(ax, expl, truth):
         if xy is not None:
             ax.plot(*xy, marker=marker, ms=13, mec="k", mfc="cyan", ls="none", label=label)
     if truth:
-        for key, marker, label in (("failure_site", "*", "true failure"), ("first_break_site", "^", "true first break")):
+        for key, marker, label in (("failure_site", "*", "true failure"),
+                                   ("first_break_site", "^", "true first break")):
             if truth.get(key) is not None:
                 ax.plot(*truth[key], marker=marker, ms=13, mec="k", mfc="white", ls="none", label=label)
 

@@ -39,8 +39,8 @@ from ..errors import InputError
 from ..progress import Job, Progress
 from . import stats
 
-__all__ = ["InterpretParams", "interpret_steps", "interpret_records_steps", "interpret_dataset", "READ_VARIANTS", "CONTROL", "ATOM_QUANTITIES",
-           "RING_QUANTITIES", "SITES", "nonaffine"]
+__all__ = ["InterpretParams", "interpret_steps", "interpret_records_steps", "interpret_dataset", "READ_VARIANTS",
+           "CONTROL", "ATOM_QUANTITIES", "RING_QUANTITIES", "SITES", "nonaffine"]
 
 READ_VARIANTS = ("relu", "abs", "neg")
 #: The control read like a map: the input image itself (where the atoms are), which any map that merely follows
@@ -263,7 +263,8 @@ def _row_json(r) -> dict:
             "rho": {k: {kind: (None if a is None or not np.isfinite(a[0]) else float(a[0])) for kind, a in v.items()}
                     for k, v in r["rho"].items()},
             "maxima": {k: xy(v) for k, v in r["maxima"].items()}, "truth": {k: xy(v) for k, v in r["truth"].items()},
-            "pred": {k: xy(v) for k, v in r["pred"].items()}, "baselines": {k: xy(v) for k, v in r["baselines"].items()},
+            "pred": {k: xy(v) for k, v in r["pred"].items()},
+            "baselines": {k: xy(v) for k, v in r["baselines"].items()},
             "enrichment_5A": r["enrichment"]}
 
 

@@ -74,7 +74,8 @@ def summary_sentences(report) -> list:
         meth = sec["methods"]
         best = min((k for k in meth if meth[k].get("median") is not None), key=lambda k: meth[k]["median"])
         out.append(f"{site.replace('_', ' ')}: median distance of the heatmap maximum (abs) "
-                   f"{_fmt(meth['heatmap_abs']['median'], '.1f')} Å, site map {_fmt(meth['site_map']['median'], '.1f')}"
+                   f"{_fmt(meth['heatmap_abs']['median'], '.1f')} Å, site map "
+                   f"{_fmt(meth['site_map']['median'], '.1f')}"
                    f" Å, highest-energy atom {_fmt(meth['highest_energy_atom']['median'], '.1f')} Å, random points "
                    f"{sec['random']['median_mean']:.1f} Å; closest: {best}.")
     san = report.get("sanity", {})
@@ -98,8 +99,10 @@ def _correlation_html(report) -> str:
         pr = _fmt(gi.get("rho"), "+.3f")
         rows.append([c["level"], c["variant"], c["group"], QUANTITY_NAMES.get(c["quantity"], c["quantity"]),
                      f"<b>{rho}</b>" if strong else rho,
-                     f"{_fmt(c['null_95'] and c['null_95'][0], '+.3f')} … {_fmt(c['null_95'] and c['null_95'][1], '+.3f')}",
-                     _fmt(c["p"], ".3g"), f"<b>{pr}</b>" if (gi.get("p") or 1) < ALPHA else pr, _fmt(gi.get("p"), ".3g"),
+                     f"{_fmt(c['null_95'] and c['null_95'][0], '+.3f')} … "
+                     f"{_fmt(c['null_95'] and c['null_95'][1], '+.3f')}",
+                     _fmt(c["p"], ".3g"), f"<b>{pr}</b>" if (gi.get("p") or 1) < ALPHA else pr,
+                     _fmt(gi.get("p"), ".3g"),
                      c["n_samples"]])
     return _table(["level", "map", "atoms", "against", "mean ρ", "null 95 %", "p", "ρ given image", "p", "samples"],
                   rows)
@@ -140,7 +143,8 @@ def _localisation_html(report) -> str:
         rows = [[k, _fmt(m.get("median"), ".2f"), _fmt(m.get("within_5A"), ".2f"), _fmt(m.get("within_10A"), ".2f"),
                  _fmt(m.get("p_vs_random"), ".3g")] for k, m in sec["methods"].items()]
         r = sec["random"]
-        rows.append(["random points", f"{r['median_mean']:.2f} (95 %: {r['median_95'][0]:.2f}–{r['median_95'][1]:.2f})",
+        rows.append(["random points",
+                     f"{r['median_mean']:.2f} (95 %: {r['median_95'][0]:.2f}–{r['median_95'][1]:.2f})",
                      "", "", ""])
         enr = ", ".join(f"{v}: mean {e['mean']:.2f}, median {e['median']:.2f}"
                         for v, e in sec.get("enrichment_5A", {}).items())
@@ -242,11 +246,12 @@ def write_report(report, examples, out: Path) -> list:
     out = Path(out)
     files: list = []
     p = report["params"]
-    head = (f"<h1>What the model looks at: {html.escape(p['target'])}</h1><p>Model {html.escape(str(report['model']['name']))}"
-            f" {html.escape(str(report['model']['version']))} (sha256 {html.escape(str(report['model']['sha256'])[:12])}…), "
-            f"dataset {html.escape(report['dataset'])}, split {html.escape(p['split'])} ({report['n']} samples); Grad-CAM at "
-            f"{html.escape(str(report['layer']))}, averaged over {p['copies']} copies; {p['n_null']} shifted maps per "
-            f"sample for the null. Every number is in report.json.</p>")
+    m, esc = report["model"], html.escape
+    head = (f"<h1>What the model looks at: {esc(p['target'])}</h1><p>Model {esc(str(m['name']))} "
+            f"{esc(str(m['version']))} (sha256 {esc(str(m['sha256'])[:12])}…), dataset {esc(report['dataset'])}, "
+            f"split {esc(p['split'])} ({report['n']} samples); Grad-CAM at {esc(str(report['layer']))}, averaged "
+            f"over {p['copies']} copies; {p['n_null']} shifted maps per sample for the null. Every number is in "
+            f"report.json.</p>")
     summ = "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary_sentences(report)) + "</ul>"
     files.append(_sizes_plot(report, out))
     body = [head, "<h2>Answer</h2>", summ,
@@ -264,8 +269,8 @@ def write_report(report, examples, out: Path) -> list:
         body.append(f'<img src="{_example_plot(ex, k, out)}">')
         files.append(f"example_{k}.png")
     body += ["<h2>Caveats</h2>", CAVEATS]
-    page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>glassfail interpret</title><style>{STYLE}</style>" \
-           f"</head><body>{''.join(body)}</body></html>"
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>glassfail interpret</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>")
     with atomic_path(out / "report.html") as tmp:
         tmp.write_text(page)
     return ["report.html", "report.json"] + files

@@ -200,6 +200,6 @@ def label_randomisation(model, recs, glasses, *, target: str = "failure_strain",
             "final_loss": {k: n[1][-1] for k, n in nets.items()}, "fit_mse": fit,
             "rho_true_vs_random": rand, "rho_true_vs_seed": seed2, "score_random": sr, "score_seed": s2,
             "passes": passes,
-            "criterion": f"the true-label network fits (MSE < {FITTED}); max(|ρ abs|, |ρ signed|) true vs random labels "
-                         f"< {CHANGED}; compared with true vs another seed",
+            "criterion": f"the true-label network fits (MSE < {FITTED}); max(|ρ abs|, |ρ signed|) true vs random "
+                         f"labels < {CHANGED}; compared with true vs another seed",
             "verdict": verdict}

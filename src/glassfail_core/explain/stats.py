@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-__all__ = ["shifts", "ring_values", "atom_values", "spearman_rows", "partial_rows", "p_value", "summarise", "size_table",
+__all__ = ["shifts", "ring_values", "atom_values", "spearman_rows", "partial_rows", "p_value", "summarise",
+           "size_table",
            "random_median_distances"]
 
 
@@ -82,7 +83,8 @@ def spearman_rows(values, x) -> np.ndarray:
 
 def partial_rows(values, x, z) -> np.ndarray:
     """Partial Spearman ρ of each row of ``values`` with ``x`` given ``z`` (a control, e.g. the input image read
-    as a map): ``(ρ_vx − ρ_vz ρ_xz) / √((1 − ρ_vz²)(1 − ρ_xz²))`` over the entries where ``x`` and ``z`` are finite.
+    as a map): ``(ρ_vx − ρ_vz ρ_xz) / √((1 − ρ_vz²)(1 − ρ_xz²))`` over the entries where ``x`` and ``z`` are
+    finite.
 
     >>> z = np.arange(6.0); x = z + np.array([0, 3, 0, 3, 0, 3.0])   # x = z + a pattern of its own
     >>> np.round(partial_rows(np.array([x, z]), x, z), 3).tolist()   # v = z: nothing is left once z is fixed
