@@ -22,7 +22,7 @@ __all__ = ["DatasetSpec", "DEFAULT_PROTOCOL", "SPLITS", "SHAPES"]
 #: AQS protocol of the dataset (fields of :class:`~glassfail_core.physics.AQSParams`); the step study in the README
 #: chose it.
 DEFAULT_PROTOCOL: Mapping = {
-    "until": "failure", "step": 0.005, "refine_step": 0.0005, "max_strain": 0.25, "fmax": 1e-5,
+    "until": "failure", "step": 0.0025, "refine_step": 0.00025, "max_strain": 0.25, "fmax": 1e-5,
     "failure_fraction": 0.5, "failure_window": 0.015, "precondition": True,
 }
 #: Split fractions (train, validation, test), assigned by a hash of (seed, index).
