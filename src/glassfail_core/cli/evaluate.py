@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option, run_with_progress
+from .options import output_folder
 
 
 def _f(v, fmt=".3f"):
@@ -18,6 +19,7 @@ def _f(v, fmt=".3f"):
 @click.argument("dataset", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("-o", "--out", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              callback=output_folder,
               help="Folder for report.json and the PNG plots.")
 @click.option("--limit", type=int, default=None, help="At most this many samples.")
 @click.option("--no-baselines", is_flag=True, help="Skip the baselines.")

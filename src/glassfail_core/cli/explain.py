@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, err_console, json_option
+from .options import output_folder
 
 
 @click.command("explain")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=output_folder,
               help="Output folder (heatmap PNG and TIFF, atoms and rings CSVs, atoms extxyz, JSON).")
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
               help="Model folder (default: the shipped model).")

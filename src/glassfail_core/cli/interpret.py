@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option
+from .options import output_folder
 
 
 @click.command("interpret")
 @click.argument("dataset_dir", metavar="DATASET", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=output_folder,
               help="Report folder (report.html with its images, report.json).")
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
               help="Model folder (default: the shipped model).")

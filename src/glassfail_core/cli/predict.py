@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, err_console, json_option
+from .options import output_file
 
 
 def _write_maps(pred, path: Path):
@@ -43,6 +44,7 @@ def _interval(d, fmt=".4f"):
 @click.option("--angle", type=float, default=None,
               help="Loading direction in degrees from x (non-periodic inputs: any; periodic: 0 or 90).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              callback=output_file("micrograph"),
               help="Write the crack and first-break probability maps (TIFF stack).")
 @json_option
 def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, as_json):

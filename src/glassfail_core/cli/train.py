@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .common import console, emit_json, json_option, run_with_progress
+from .options import output_folder
 
 
 def _targets(value):
@@ -22,6 +23,7 @@ def _targets(value):
 @click.command("train")
 @click.argument("dataset", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-o", "--out", "model_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=output_folder,
               help="Model folder (model.safetensors, config.json, checkpoint/, evaluation/); an unfinished "
                    "training there resumes.")
 @click.option("--targets", default="failure_strain,max_stress,first_break_strain", show_default=True,

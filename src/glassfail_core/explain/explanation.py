@@ -125,13 +125,14 @@ def _model(model):
 
 def _input(obj, notes):
     """``(glass, micrograph or None)`` of a Glass, a Micrograph or a file path."""
-    from ..learn.predict import _from_micrograph, _read
+    from ..io import read_input
+    from ..learn.predict import glass_from_micrograph
     from ..micrograph import Micrograph
 
     if isinstance(obj, (str, Path)):
-        obj = _read(obj)
+        obj = read_input(obj)[1]
     if isinstance(obj, Micrograph):
-        return _from_micrograph(obj, notes, {}), obj
+        return glass_from_micrograph(obj, notes, {}), obj
     if not isinstance(obj, Glass):
         raise InputError(f"explain takes a Glass, a Micrograph or a file path, got {type(obj).__name__}")
     return obj, None

@@ -16,10 +16,10 @@ a file glassfail cannot tell is one :class:`~.registry.UnknownFormatError` (an
 :class:`~glassfail_core.errors.InputError`) that names it.
 """
 
-from .registry import FileFormat, UnknownFormatError, find_format, formats, read, register, write
+from .registry import FileFormat, UnknownFormatError, find_format, formats, read, read_input, register, write
 from .structures import STRUCTURE_FORMATS, glass_to_atoms, guess_format, read_structure, write_structure
 
-__all__ = ["read", "write", "find_format", "formats", "register", "FileFormat", "UnknownFormatError",
+__all__ = ["read", "write", "read_input", "find_format", "formats", "register", "FileFormat", "UnknownFormatError",
            "read_structure", "write_structure", "guess_format", "glass_to_atoms", "STRUCTURE_FORMATS",
            "read_micrograph", "write_micrograph", "count_frames", "iter_micrographs",
            "read_run_result", "write_run_result", "write_rings_csv"]

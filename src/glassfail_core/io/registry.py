@@ -21,7 +21,8 @@ from typing import Callable, Optional
 
 from ..errors import StructureFileError
 
-__all__ = ["FileFormat", "UnknownFormatError", "register", "formats", "find_format", "read", "write", "KINDS"]
+__all__ = ["FileFormat", "UnknownFormatError", "register", "formats", "find_format", "read", "write", "read_input",
+           "KINDS"]
 
 KINDS = ("structure", "micrograph", "run", "rings", "dataset", "model")
 
@@ -150,6 +151,19 @@ def read(path, kind: Optional[str] = None, *, format: Optional[str] = None, **kw
     """Read ``path`` with the registered reader of its format (see :func:`find_format`)."""
     fmt = find_format(path, kind, format=format)
     return fmt.function("read")(path, **dict(fmt.options), **kwargs)
+
+
+def read_input(path, *, pixel_size=None):
+    """``(kind, object)``: a structure (Glass) or a micrograph (Micrograph) — what prediction, explanation and batch
+    processing take; anything else is an InputError naming what the file is."""
+    from ..errors import InputError
+
+    fmt = find_format(path)
+    if fmt.kind == "micrograph":
+        return "micrograph", read(path, "micrograph", pixel_size=pixel_size)
+    if fmt.kind == "structure":
+        return "structure", read(path, "structure")
+    raise InputError(f"{Path(path).name} is a {fmt.kind}, not a structure or a micrograph")
 
 
 def write(obj, path, kind: Optional[str] = None, *, format: Optional[str] = None, **kwargs):

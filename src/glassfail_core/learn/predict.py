@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..glass import Glass
+from ..io import read_input
 
 __all__ = ["Prediction", "predict", "default_model", "DEFAULT_MODEL_DIR", "EV_PER_A2_TO_N_PER_M"]
 
@@ -96,7 +97,7 @@ def _resolve_model(model):
     return _cached(str(Path(model).resolve()))
 
 
-def _from_micrograph(m, notes: list, detect_params: dict) -> Glass:
+def glass_from_micrograph(m, notes: list, detect_params: dict) -> Glass:
     from ..workflows import detect_rings
 
     det = detect_rings(m, **detect_params)
@@ -186,10 +187,10 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
     m = _resolve_model(model)
     obj, notes, kind = glass_or_micrograph, [], "structure"
     if isinstance(obj, (str, Path)):
-        obj = _read(obj)
+        obj = read_input(obj)[1]
     if isinstance(obj, Micrograph):
         kind, src = "micrograph", obj
-        obj = _from_micrograph(obj, notes, detect_params or {})
+        obj = glass_from_micrograph(obj, notes, detect_params or {})
     elif not isinstance(obj, Glass):
         raise InputError(f"predict takes a Glass, a Micrograph or a file path, got {type(obj).__name__}")
     if axis not in ("x", "y"):
@@ -227,14 +228,3 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
         failure_sites=sites["crack"], first_break_sites=sites["first_break"], maps=maps,
         map_pixel_size=mpx, map_origin=morg, warnings=notes,
         model=m.describe(), input=info, region=region)
-
-
-def _read(path) -> object:
-    from ..io import find_format, read
-
-    fmt = find_format(path)
-    return read(path, fmt.kind) if fmt.kind in ("structure", "micrograph") else _bad(path, fmt.kind)
-
-
-def _bad(path, kind):
-    raise InputError(f"{path} is a {kind}, not a structure or a micrograph")

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._atomic import write_npz
 from ..errors import InputError
+from ..io import read_input
 
 __all__ = ["COLUMNS", "TASKS", "RING_SIZES", "process_file", "failed_row", "task_list"]
 
@@ -53,18 +54,6 @@ def _one_line(text) -> str:
 
 def _finite(x) -> Optional[float]:
     return None if x is None or not math.isfinite(float(x)) else float(x)
-
-
-def _read(path: Path, pixel_size):
-    """(kind, object): a Glass or a Micrograph."""
-    from ..io import find_format, read
-
-    fmt = find_format(path)
-    if fmt.kind == "micrograph":
-        return "micrograph", read(path, "micrograph", pixel_size=pixel_size)
-    if fmt.kind == "structure":
-        return "structure", read(path, "structure")
-    raise InputError(f"{path.name} is a {fmt.kind}, not a structure or a micrograph")
 
 
 def _atoms(kind, obj, out_dir: Path, rel: str, row: dict, notes: list):
@@ -154,7 +143,7 @@ def process_file(path, rel: str, out_dir, tasks=("detect",), model=None, pixel_s
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            kind, obj = _read(path, pixel_size)
+            kind, obj = read_input(path, pixel_size=pixel_size)
             row["kind"] = kind
             glass = _atoms(kind, obj, out_dir, rel, row, notes)
             del obj
