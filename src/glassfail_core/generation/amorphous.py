@@ -266,10 +266,7 @@ def generate_steps(rings=(16, 18), variance: float = 1.0, *, alpha: float = 0.3,
     seed = _resolve_seed(seed)
     relax_job = None
     if p.relax:
-        try:
-            from ..physics import relax_steps as relax_job
-        except ImportError:  # pragma: no cover - the physics engine is part of the package
-            raise InputError("relax=True needs glassfail_core.physics; use relax=False") from None
+        from ..physics import relax_steps as relax_job  # (physics imports generation's presets: imported here)
     nx, ny = p.rings
     if p.relax:
         _check_relaxable(p)

@@ -95,13 +95,11 @@ def fit_scalar_baselines(train_desc, train_y, eval_desc, *, seed: int = 0) -> di
     s2 = FEATURES.index("mu2")
     slope, icpt = np.polyfit(xt[:, s2], y, 1) if np.ptp(xt[:, s2]) > 0 else (0.0, float(y.mean()))
     out["linear_s2"] = slope * xe[:, s2] + icpt
-    try:
-        from sklearn.ensemble import GradientBoostingRegressor
-        from sklearn.linear_model import RidgeCV
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-    except ImportError:  # scikit-learn missing: the two NumPy baselines only
-        return out
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
     out["ridge"] = ridge.fit(xt, y).predict(xe)
     gbr = GradientBoostingRegressor(n_estimators=200, max_depth=2, learning_rate=0.05, subsample=0.8,
