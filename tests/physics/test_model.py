@@ -19,6 +19,61 @@ def test_registry_and_table():
         PairModel("x", {("Si", "Si"): (1, 1), ("Si", "O"): (1, 1)}, screening=1.0, cutoff=5.0)
 
 
+#: The parameter table of /work/shared/reference/potential-2d-silica.md (Roy–Heyde–Heuer 2D silica), written out.
+TABLE = {("Si", "Si"): (2.250, 1.500), ("Si", "O"): (1.075, -1.000), ("O", "O"): (0.900, 0.670)}
+LAMBDA, R_C = 5.649, 10.0
+
+
+def _written_out(r, sigma, q):
+    """V(r) = (σ/r)^12 + (q/r) exp(−r/λ), shifted force at r_c: V(r) − V(r_c) − V′(r_c)(r − r_c), 0 beyond."""
+    def v(x):
+        return (sigma / x) ** 12 + q / x * np.exp(-x / LAMBDA)
+
+    def dv(x):
+        return -12 * sigma ** 12 / x ** 13 - q * np.exp(-x / LAMBDA) * (1 / x ** 2 + 1 / (LAMBDA * x))
+
+    return np.where(r < R_C, v(r) - v(R_C) - dv(R_C) * (r - R_C), 0.0), np.where(r < R_C, dv(r) - dv(R_C), 0.0)
+
+
+def test_every_parameter_is_the_reference_table():
+    m = get_model("rhh")
+    assert m.species == ("Si", "O") and m.energy_unit == "eV"
+    assert (m.screening, m.cutoff) == (LAMBDA, R_C)
+    for (a, b), (sigma, q) in TABLE.items():
+        assert (m.params(a, b).sigma, m.params(a, b).q) == (sigma, q), (a, b)
+        assert m.params(b, a) == m.params(a, b)
+    sig, q = m.tables()
+    np.testing.assert_array_equal(sig, [[2.25, 1.075], [1.075, 0.9]])
+    np.testing.assert_array_equal(q, [[1.5, -1.0], [-1.0, 0.67]])
+    d = m.to_dict()
+    assert d["pairs"] == {"Si-Si": {"sigma": 2.25, "q": 1.5}, "Si-O": {"sigma": 1.075, "q": -1.0},
+                          "O-O": {"sigma": 0.9, "q": 0.67}}
+    assert (d["screening"], d["cutoff"]) == (5.649, 10.0)
+
+
+@pytest.mark.parametrize("pair", list(TABLE))
+def test_pair_energy_against_the_written_out_formula(pair):
+    """Short range (1.2, 1.6 Å: the r⁻¹² wall and the Si–O bond), medium range (3, 6 Å) and beyond the cutoff."""
+    m = get_model()
+    sigma, q = TABLE[pair]
+    r = np.array([1.2, 1.6, 3.0, 6.0, 9.5, 10.0, 11.0])
+    e_ref, de_ref = _written_out(r, sigma, q)
+    np.testing.assert_allclose(m.energy(r, *pair), e_ref, rtol=1e-12, atol=1e-15)
+    p = m.params(*pair)
+    e, de = m.shifted(r, p.sigma, p.q)
+    np.testing.assert_allclose(e, e_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(de, de_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_pair_energies_pinned():
+    """A few numbers of the shifted-force model, pinned (eV): the Si–O bond well, the Si–Si and O–O walls."""
+    m = get_model()
+    assert float(m.energy(np.array([1.6]), "Si", "O")[0]) == pytest.approx(-0.405720, abs=1e-6)
+    assert float(m.energy(np.array([3.0]), "Si", "Si")[0]) == pytest.approx(0.250586, abs=1e-6)
+    assert float(m.energy(np.array([1.2]), "O", "O")[0]) == pytest.approx(0.443931, abs=1e-6)
+    assert float(m.energy(np.array([2.6]), "O", "O")[0]) == pytest.approx(0.127839, abs=1e-6)
+
+
 @pytest.mark.parametrize("pair", [("Si", "Si"), ("Si", "O"), ("O", "O")])
 def test_shifted_force_continuous_at_cutoff(pair):
     m = get_model()
