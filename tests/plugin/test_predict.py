@@ -131,12 +131,8 @@ def test_predict_enables_only_with_inputs(make_napari_viewer):
 
 
 def test_grad_cam_heatmap_and_attributions(make_napari_viewer, plugin_model, wait_for_worker, by_role):
-    """With the explanation package: the Grad-CAM heatmap as an Image layer in the input's frame, and the per-atom
-    attribution as a Points feature to colour by."""
-    from napari_glassfail._widgets.predict import explain_available
-
-    if not explain_available():
-        pytest.skip("the explanation package is not installed")
+    """The Grad-CAM heatmap as an Image layer in the input's frame, and the per-atom attribution as a Points feature
+    to colour by."""
     from glassfail_core.explain import explain
 
     viewer = make_napari_viewer()

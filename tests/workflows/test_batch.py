@@ -106,17 +106,17 @@ def test_stopped_after_one_file_then_resumed_redoes_nothing(folder, model, tmp_p
     assert set(_rows(out)) == {*GOOD, BROKEN}  # rows of files outside the pattern are kept
 
 
-def test_other_tasks_redo_and_explain_is_skipped_cleanly(folder, model, tmp_path, monkeypatch):
+def test_other_tasks_redo(folder, model, tmp_path):
     out = tmp_path / "out"
     s = batch(folder, out, tasks=("detect",), pattern="*.extxyz")
     rows = _rows(out)
     assert s.done == 2 and rows["crystal_8x8.extxyz"]["tasks"] == "detect"
     assert rows["crystal_8x8.extxyz"]["failure_strain"] == "" and rows["crystal_8x8.extxyz"]["maps_file"] == ""
-    monkeypatch.setattr(BATCH, "_explain_available", lambda: False)
     s = batch(folder, out, tasks="predict,explain", pattern="*.extxyz", model=model)
-    assert s.done == 2 and s.kept == 0 and s.skipped_tasks == ("explain",) and s.tasks == ("detect", "predict")
+    assert s.done == 2 and s.kept == 0 and s.tasks == ("detect", "predict", "explain")
     r = _rows(out)["crystal_8x8.extxyz"]
-    assert r["tasks"] == "detect+predict" and r["explain_file"] == "" and r["failure_strain"] != ""
+    assert r["tasks"] == "detect+predict+explain" and r["explain_file"] == "explain/crystal_8x8.extxyz.npz"
+    assert r["failure_strain"] != ""
 
 
 def test_explain_adds_its_heatmap_to_a_finished_prediction(folder, model, tmp_path):
@@ -124,7 +124,7 @@ def test_explain_adds_its_heatmap_to_a_finished_prediction(folder, model, tmp_pa
     batch(folder, out, pattern="stone*", model=model)
     before = _rows(out)[GOOD[2]]
     s = batch(folder, out, pattern="stone*", model=model, tasks=("explain",))
-    assert s.done == 1 and s.kept == 0 and s.tasks == ("detect", "predict", "explain") and not s.skipped_tasks
+    assert s.done == 1 and s.kept == 0 and s.tasks == ("detect", "predict", "explain")
     r = _rows(out)[GOOD[2]]
     assert r["tasks"] == "detect+predict+explain" and r["explain_file"] == f"explain/{GOOD[2]}.npz"
     assert float(r["failure_strain"]) == pytest.approx(float(before["failure_strain"]), rel=1e-4)

@@ -70,8 +70,7 @@ def command(folder, out_dir, pattern, tasks, model_dir, pixel_size, workers, sch
         emit_json(summary.to_dict())
         return
     console.print(f"{summary.table}: {summary.done + summary.kept} file(s) done ({summary.done} now, {summary.kept} "
-                  f"before), {summary.failed} failed, of {summary.total}; tasks {'+'.join(summary.tasks)}"
-                  + (f" ({', '.join(summary.skipped_tasks)} not available)" if summary.skipped_tasks else ""),
+                  f"before), {summary.failed} failed, of {summary.total}; tasks {'+'.join(summary.tasks)}",
                   highlight=False, markup=False)
     for name, error in (summary.errors or {}).items():
         console.print(f"  failed: {name}: {error}", highlight=False, markup=False)

@@ -36,8 +36,8 @@ TABLE = "batch.csv"
 class BatchSummary:
     """What a batch did: files processed now (``done``), finished before (``kept``), ``failed``, of ``total``.
 
-    ``table`` is the CSV's path; ``skipped_tasks`` the tasks asked for but not available (e.g. ``explain`` before
-    the explanation package is installed); ``errors`` maps each failed file to its one-line error.
+    ``table`` is the CSV's path; ``tasks`` those done on each file; ``errors`` maps each failed file to its one-line
+    error.
     """
 
     out_dir: str
@@ -48,12 +48,11 @@ class BatchSummary:
     total: int
     wall_s: float
     tasks: tuple = ()
-    skipped_tasks: tuple = ()
     errors: Optional[dict] = None
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
-        d["tasks"], d["skipped_tasks"], d["errors"] = list(self.tasks), list(self.skipped_tasks), dict(self.errors or {})
+        d["tasks"], d["errors"] = list(self.tasks), dict(self.errors or {})
         return d
 
 
@@ -91,14 +90,6 @@ def _files(folder: Path, pattern: str, out_dir: Path) -> list:
             continue
         found.append(p)
     return sorted(found)
-
-
-def _explain_available() -> bool:
-    try:
-        from ..explain import explain  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _check(folder, out_dir, pattern, tasks, pixel_size, workers):
@@ -159,7 +150,6 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
         A glob relative to ``folder`` (``"*.tif"``; ``"**/*.tif"`` for subfolders too).
     tasks : sequence of str or str
         Among ``detect``, ``predict``, ``explain`` (``detect`` is always done; ``explain`` includes ``predict``).
-        ``explain`` is skipped, its columns left empty, when the explanation package is not importable.
     model : Model or path, optional
         Model for ``predict``/``explain`` (default: the shipped model).
     pixel_size : float, optional
@@ -174,9 +164,6 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
     table of the files finished.
     """
     folder, out_dir, tasks = _check(folder, out_dir, pattern, tasks, pixel_size, workers)
-    skipped = ()
-    if "explain" in tasks and not _explain_available():  # the prediction is still made
-        tasks, skipped = tuple(t for t in tasks if t != "explain"), ("explain",)
     distributed = bool(workers) or scheduler is not None
     files = _files(folder, pattern, out_dir)
     if not files:
@@ -190,11 +177,8 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
     todo = [(p, n) for p, n in zip(files, names) if n not in rows]
     order = names + [n for n in old if n not in names]  # rows of files no longer there are kept, last
     t0, done, failed, errors = time.perf_counter(), 0, 0, {}
-    note = (f"{kept} file(s) already done; " if kept else "") + (f"{', '.join(skipped)} not available in this "
-                                                                  f"glassfail: its column stays empty" if skipped
-                                                                  else "")
-    yield Progress("batch", kept, len(files), note.rstrip("; ") or f"{len(todo)} file(s) to process",
-                   {"note": note.rstrip("; ")} if note else {})
+    note = f"{kept} file(s) already done" if kept else ""
+    yield Progress("batch", kept, len(files), note or f"{len(todo)} file(s) to process", {"note": note} if note else {})
 
     def record(row):
         nonlocal done, failed
@@ -222,7 +206,7 @@ def batch_steps(folder, out_dir, *, pattern: str = "*", tasks=("detect", "predic
         for a in zip(*args):
             yield record(process_file(*a))
     return BatchSummary(str(out_dir), str(table), done, kept, failed, len(files), time.perf_counter() - t0, tasks,
-                        skipped, errors)
+                        errors)
 
 
 def batch(folder, out_dir, **kwargs) -> BatchSummary:

@@ -166,9 +166,8 @@ class BatchWidget(JobWidget):
         self.result = summary
         self.rows = read_table(summary.table)
         self._show_rows()
-        skipped = f"; not available: {', '.join(summary.skipped_tasks)}" if summary.skipped_tasks else ""
         self.summary.value = (f"{summary.done} done, {summary.kept} kept from before, {summary.failed} failed, of "
-                              f"{summary.total} file(s){skipped}\ntable: {summary.table}")
+                              f"{summary.total} file(s)\ntable: {summary.table}")
         self.status.value = "done"
 
     def _error(self, exc):

@@ -1,19 +1,18 @@
 """Predict & explain failure: a model's prediction for a structure layer, the atoms found by Detect, or any image
 (a micrograph: the core detects its atoms first), drawn in Å over the input.
 
-Adds the site-probability maps (failure shown, first break hidden), the Grad-CAM heatmap when the explanation
-package is installed and asked for, the atoms with their site probability and attribution as features (colour by
-either), and the predicted sites; the dock shows the predicted strains with their 90 % intervals. Everything is
-``glassfail_core.learn.predict.predict`` / ``glassfail_core.explain.explain_steps``: the widget only draws.
+Adds the site-probability maps (failure shown, first break hidden), the Grad-CAM heatmap when asked for, the
+atoms with their site probability and attribution as features (colour by either), and the predicted sites; the
+dock shows the predicted strains with their 90 % intervals. Everything is ``glassfail_core.learn.predict.predict``
+/ ``glassfail_core.explain.explain_steps``: the widget only draws.
 """
 
 from __future__ import annotations
 
-import importlib.util
-
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
 
 from glassfail_core.errors import InputError
+from glassfail_core.explain.explanation import DEFAULT_COPIES
 from glassfail_core.progress import Job, Progress
 
 from .._layers import KEY, new_group
@@ -22,35 +21,17 @@ from .._layers.prediction import prediction_layer_data
 from ._base import JobWidget, wrapped_label
 from ._inputs import ModelChoice, calibrate, input_choices, input_key, read_input
 
-__all__ = ["PredictWidget", "predict_job", "prediction_text", "explain_available", "TARGETS"]
+__all__ = ["PredictWidget", "predict_job", "prediction_text", "TARGETS"]
 
 TARGETS = ("failure_strain", "first_break_strain", "max_stress")
 AUTO_LAYER = "automatic"
 
 
-def explain_available() -> bool:
-    """True when the explanation package (``glassfail_core.explain``, with ``explain_steps``) is installed."""
-    try:
-        return importlib.util.find_spec("glassfail_core.explain.explanation") is not None
-    except ImportError:
-        return False
-
-
 def _gradcam_choices() -> tuple:
-    """(network layers, variants) Grad-CAM offers, from the explanation package (empty without it)."""
-    if not explain_available():
-        return (), ("relu",)
-    from glassfail_core.explain import gradcam
+    """(network layers, variants) Grad-CAM offers, from the explanation package."""
+    from glassfail_core.explain import gradcam  # deferred: torch
 
     return tuple(gradcam.LAYERS), tuple(gradcam.VARIANTS)
-
-
-def _default_copies() -> int:
-    if not explain_available():
-        return 64
-    from glassfail_core.explain.explanation import DEFAULT_COPIES
-
-    return int(DEFAULT_COPIES)
 
 
 def predict_job(obj, model=None, *, axis: str = "x", explain: dict = None) -> Job:
@@ -109,17 +90,15 @@ class PredictWidget(JobWidget):
                                        tooltip="images only: Å per pixel (read from the file when it says)")
         self.model = ModelChoice()
         self.axis = ComboBox(label="tension along", choices=["x", "y"], value="x")
-        available = explain_available()
-        self.explain = CheckBox(text="Grad-CAM heatmap", value=available, enabled=available,
-                                tooltip="needs the explanation package" if not available else
-                                "why the model predicts what it does: which regions raise the target")
+        self.explain = CheckBox(text="Grad-CAM heatmap", value=True,
+                                tooltip="why the model predicts what it does: which regions raise the target")
         self.target = ComboBox(label="explain", choices=list(TARGETS), value="failure_strain")
         layers, variants = _gradcam_choices()
         self.cam_layer = ComboBox(label="network layer", choices=[AUTO_LAYER, *layers], value=AUTO_LAYER,
                                   tooltip="automatic: the deepest stage whose map is at least 16 × 16")
         self.variant = ComboBox(label="variant", choices=list(variants), value="relu",
                                 tooltip="relu: standard Grad-CAM; abs: |Σ α A|; neg: of the negated target; signed")
-        self.copies = SpinBox(label="copies averaged", min=1, max=1024, value=_default_copies(),
+        self.copies = SpinBox(label="copies averaged", min=1, max=1024, value=int(DEFAULT_COPIES),
                               tooltip="augmented copies the heatmap is averaged over")
         self.color_by = ComboBox(label="colour atoms by", choices=self._color_choices, nullable=True)
         self.summary = wrapped_label()
