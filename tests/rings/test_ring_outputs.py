@@ -10,6 +10,7 @@ import pytest
 from glassfail_core.errors import InputError
 from glassfail_core.generation import honeycomb
 from glassfail_core.io import read_structure
+from glassfail_core.neighbors import minimum_image
 from glassfail_core.rings import (RingStats, aboav_weaire, aboav_weaire_fit, find_rings, lemaitre_fit, lemaitre_mu2,
                                   ring_label_image, ring_polygons, ring_statistics, rings_table, write_rings_csv)
 
@@ -46,6 +47,12 @@ def test_aboav_weaire_stone_wales_by_hand():
         assert st.m[n] == pytest.approx(ref)
     # a 5-7 pair: each 5 touches both 7s and the other 5 touches... small rings next to large ones: alpha > 0
     assert st.alpha > 0
+    # written out: each 5 touches 7, 7, 6, 6, 6 (m = 32/5); each 7 touches 7, 5, 5 and four 6s (m = 41/7); of the
+    # 140 6-rings, 130 touch only 6s, 4 touch one 7, 4 a 5 and a 7, 2 one 5: m(6) = (130·6 + (4·37 + 4·36 + 2·35)/6)
+    # / 140. Weights 2, 140, 2 are symmetric about n = 6, so the slope is (2·41 − 2·32) / 4 = 4.5: α = 1.5.
+    assert st.m == pytest.approx({5: 32 / 5, 6: (130 * 6 + (4 * 37 + 4 * 36 + 2 * 35) / 6) / 140, 7: 41 / 7})
+    assert st.alpha == pytest.approx(1.5, abs=1e-9)
+    assert st.aw_intercept == pytest.approx((2 * 32 + 140 * 6 * st.m[6] + 2 * 41) / 144 - 4.5 * 6, abs=1e-9)
 
 
 def test_lemaitre_law():
@@ -90,6 +97,54 @@ def test_aboav_weaire_list_and_flat_forms_agree():
     assert np.isnan(aboav_weaire([6, 6], [[6], [6]]).alpha)  # one size: no line
     with pytest.raises(InputError, match="one sequence per ring"):
         aboav_weaire([6, 6], [[6]])
+
+
+def _cropped_stone_wales():
+    """The rings of a periodic 8 × 8 honeycomb with one Stone–Wales defect whose centroids lie within 11 Å of one of
+    its 5-rings (the nearest ring left out is at 12.05 Å), cut out as a free (non-periodic) network of 121 atoms,
+    off-centre so that the cut leaves one 5 and both 7s interior."""
+    g, _ = stone_wales(8, 8, 1, seed=5)
+    rs = find_rings(g)
+    centre = rs.centroids[np.flatnonzero(rs.sizes == 5)[0]]
+    keep = np.flatnonzero(np.hypot(*minimum_image(rs.centroids - centre, g.cell, g.pbc).T) < 11.0)
+    idx = np.unique(np.concatenate([rs.rings[k] for k in keep]))
+    unwrapped = centre + minimum_image(g.positions[idx] - centre, g.cell, g.pbc)  # one piece around the defect
+    return g.subset(idx).replace(positions=unwrapped, pbc=(False, False))
+
+
+def _ring_bonds(ring):
+    ring = ring.tolist()
+    return {tuple(sorted(e)) for e in zip(ring, ring[1:] + ring[:1])}
+
+
+def test_aboav_weaire_of_a_cropped_network_by_hand():
+    """Micrographs are never periodic: rings cut by the edge are open and do not count, and closed rings that touch
+    the outer face (their neighbour list is incomplete) stay out of the fit. m(n) and α below are by hand."""
+    crop = _cropped_stone_wales()
+    rs = find_rings(crop)
+    st = ring_statistics(rs)
+    assert len(crop) == 121 and st.counts == {5: 2, 6: 14, 7: 2} and rs.n_open == st.open_rings == 18
+    assert rs.euler == 2
+    # interior rings and their neighbours, from the closed rings' bonds alone (not from find_rings' flags)
+    bonds = [_ring_bonds(r) for r in rs.rings]
+    interior = []
+    for i, b in enumerate(bonds):
+        nb = [j for j in range(rs.n_rings) if j != i and bonds[j] & b]
+        if all(any(e in bonds[j] for j in nb) for e in b):
+            interior.append((int(rs.sizes[i]), sorted(int(rs.sizes[j]) for j in nb)))
+    assert sorted(interior) == [(5, [6, 6, 6, 7, 7]),
+                                (6, [5, 6, 6, 6, 6, 6]), (6, [5, 6, 6, 6, 6, 7]), (6, [5, 6, 6, 6, 6, 7]),
+                                (7, [5, 5, 6, 6, 6, 6, 7]), (7, [5, 5, 6, 6, 6, 6, 7])]
+    assert sorted(rs.sizes[rs.interior].tolist()) == [5, 6, 6, 6, 7, 7]
+    # m(5) = 32/5 (the other 5 touches the edge); m(6) = (35/6 + 6 + 6) / 3 = 107/18; m(7) = 41/7
+    assert st.m == pytest.approx({5: 32 / 5, 6: 107 / 18, 7: 41 / 7}, abs=1e-12)
+    # n·m(n) = 32, 107/3, 41 with weights 1, 3, 2: x̄ = 37/6, Sxx = 17/6, Sxy = 79/6 -> slope 79/17,
+    # α = 6 − 79/17 = 23/17, intercept ȳ − slope·x̄ = 221/6 − (79/17)(37/6) = 139/17
+    assert st.alpha == pytest.approx(23 / 17, abs=1e-9) and st.aw_intercept == pytest.approx(139 / 17, abs=1e-9)
+    assert aboav_weaire([n for n, _ in interior], [nb for _, nb in interior]).alpha == pytest.approx(23 / 17)
+    # counting every closed ring (boundary ones with their cut neighbour lists) would give another law: α = 1.625
+    every = aboav_weaire(rs.sizes, [rs.sizes[nb] for nb in rs.ring_neighbors()])
+    assert every.alpha == pytest.approx(1.625, abs=1e-9)
 
 
 # ---------------------------------------------------------------- polygons and label images
