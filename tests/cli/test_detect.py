@@ -44,8 +44,8 @@ def test_detect_json_and_output(rendered, displaced):
     assert js["species_mode"] == "si-o" and 0.9 < js["mean_confidence"] <= 1.0
     assert "confidence" in found.arrays and found.info["pixel_size"] == 0.3
     assert match_atoms(displaced, found)["recall"] == 1.0
-    if js["rings"] is not None:  # the ring analysis ships alongside
-        assert js["rings"]["p"]["6"] == pytest.approx(1.0)
+    assert js["rings"] is not None  # the ring analysis ships with the core: never silently absent
+    assert js["rings"]["p"]["6"] == pytest.approx(1.0)
     table = glassfail("detect", d / "img.tif", "-o", d / "found2.extxyz", "--species", "si-only")
     assert table.returncode == 0 and "placed at Si–Si midpoints" in table.stdout
 

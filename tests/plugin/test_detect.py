@@ -14,9 +14,9 @@ def test_sample_glass_opens(make_napari_viewer, by_role):
     assert {"Si", "O", "cell"} <= set(roles)
     glass = roles["Si"].metadata["glassfail"]["glass"]
     assert len(roles["Si"].data) == glass.n_si > 0 and len(roles["O"].data) == glass.n_o > 0
-    if "rings" in roles:  # ring module installed: every Si sits in three rings of a periodic sample
-        assert len(set(roles["rings"].features["ring"])) == glass.n_si // 2  # cut at the edges, drawn once
-        assert (roles["Si"].features["n_rings"] == 3).all()
+    assert "rings" in roles  # the ring layer is part of the sample: every Si sits in three rings of a periodic one
+    assert len(set(roles["rings"].features["ring"])) == glass.n_si // 2  # cut at the edges, drawn once
+    assert (roles["Si"].features["n_rings"] == 3).all()
 
 
 def test_sample_micrograph_opens(make_napari_viewer):

@@ -235,5 +235,5 @@ def test_drag_and_drop(make_napari_viewer, small_glass, tmp_path, by_role, monke
     roles = by_role(viewer.layers)
     assert {"Si", "O", "cell"} <= set(roles)
     assert (len(roles["Si"].data), len(roles["O"].data)) == (32, 48)
-    if "rings" in roles:
-        assert len(set(roles["rings"].features["ring"])) == 16
+    assert "rings" in roles
+    assert len(set(roles["rings"].features["ring"])) == 16
