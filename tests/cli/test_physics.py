@@ -24,6 +24,7 @@ def test_energy_relax_deform(sample, tmp_path, capsys):
     code, out, _ = _run(["energy", str(sample), "--json"], capsys)
     d = json.loads(out)
     assert code == 0 and d["n_atoms"] == 180 and d["max_force_eV_per_A"] < 1e-5 and d["energy_eV"] < 0
+    assert d["energy_eV"] == pytest.approx(-59.049408, abs=1e-5)
     code, out, _ = _run(["relax", str(sample), str(tmp_path / "r.extxyz"), "--cell", "--json"], capsys)
     d = json.loads(out)
     assert code == 0 and abs(d["stress_eV_per_A2"][0][0]) <= 1e-5
@@ -31,6 +32,7 @@ def test_energy_relax_deform(sample, tmp_path, capsys):
                          "--refine-step", "0.002", "--json"], capsys)
     d = json.loads(out)
     assert code == 0 and d["rupture_strain"] > 0 and len(d["location"]) == 2
+    assert d["rupture_strain"] == pytest.approx(0.152, abs=1e-12) and d["broken_bond"] == [58, 136]  # measured
     assert (tmp_path / "run" / "result.json").exists() and (tmp_path / "run" / "curves.npz").exists()
 
 

@@ -56,6 +56,7 @@ def test_crop_reports_open_rings(capsys, sw_file, tmp_path):
     code, out, _ = run(capsys, "rings", str(p), "--json")
     d = json.loads(out)
     assert code == 0 and d["open_rings"] > 0 and d["euler"] == 2 and 0 < d["n_rings"] < 100
+    assert (d["n_rings"], d["open_rings"], d["counts"]) == (27, 26, {"6": 27})  # the defects lie outside the crop
 
 
 def test_cutoff_option(capsys, sw_file):
@@ -75,9 +76,16 @@ SAMPLES = sorted(p for ext in ("extxyz", "xyz", "data", "lammpstrj", "dump")
                  for p in (Path(__file__).resolve().parents[2] / "sample_data").glob(f"*.{ext}"))
 
 
+#: Closed rings of every shipped structure (all periodic: no open ring, ⟨n⟩ = 6).
+SAMPLE_RINGS = {"crystal_8x8.extxyz": 64, "glass_s2_0.2.extxyz": 288, "glass_s2_0.6.extxyz": 288,
+                "glass_s2_1.0.extxyz": 288, "micrograph_truth.extxyz": 144, "stone_wales_8x8.extxyz": 64}
+
+
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_every_shipped_structure_sample(capsys, path):
     code, out, err = run(capsys, "rings", str(path), "--json")
     assert code == 0, err
     d = json.loads(out)
     assert d["n_rings"] > 0 and d["mean"] is not None
+    assert (d["n_rings"], d["open_rings"], d["euler"]) == (SAMPLE_RINGS[path.name], 0, 0)  # periodic samples
+    assert d["mean"] == pytest.approx(6.0, abs=1e-12)

@@ -23,8 +23,11 @@ def test_crop_breaks_near_the_periodic_crystal(small_relaxed, crop):
     assert r_crop.info["grips"] == 11.0 and r_crop.info["periodic_loading"] is False
     # measured: periodic 0.152 / crop 0.098 on a 10 × 12 crystal; the free edges (dangling Si–O) fail first
     assert r_crop.rupture_strain is not None
+    assert r_crop.rupture_strain == pytest.approx(0.134, abs=1e-12) and r_crop.broken_bond == (16, 88)  # measured
+    assert r_per.rupture_strain == pytest.approx(0.152, abs=1e-12)
     assert 0.3 * r_per.rupture_strain < r_crop.rupture_strain <= r_per.rupture_strain + 0.01
     assert len(r_crop.forces) == len(r_crop.strains) and r_crop.forces[1] > 0  # tension pulls back on the grip
+    assert r_crop.forces[1] == pytest.approx(0.025702, rel=1e-3)  # eV/Å at ε = 0.01, measured
     np.testing.assert_allclose(r_crop.displacements, r_crop.strains * r_crop.info["free_length"])
 
 
@@ -57,8 +60,10 @@ def test_tension_at_90_degrees_equals_tension_along_y(crop):
 def test_shear_with_grips_and_any_angle(crop):
     r = deform(crop, AQSParams(**FAST, mode="shear", max_strain=0.05))
     assert r.info["mode"] == "shear" and len(r.strains) >= 2 and r.stresses[1] != 0
+    assert len(r.strains) == 6 and r.stresses[1] == pytest.approx(1.0352e-4, rel=1e-3)  # measured
     r30 = deform(crop, AQSParams(**FAST, angle=30, max_strain=0.04))
     assert r30.info["angle"] == 30.0 and r30.stresses[-1] > 0
+    assert r30.stresses[-1] == pytest.approx(2.4697e-3, rel=1e-3)  # measured at ε = 0.04
 
 
 def test_prepare_adds_oxygen_and_keeps_topology():

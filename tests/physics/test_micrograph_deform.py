@@ -24,12 +24,14 @@ def test_detected_structure_deforms_to_first_break(prepared):
     res = deform(g, AQSParams(**FAST))
     assert res.info["grips"] == 11.0 and res.info["periodic_loading"] is False
     assert res.rupture_strain is not None and 0.02 < res.rupture_strain < 0.2
+    assert res.rupture_strain == pytest.approx(0.068, abs=1e-12) and res.broken_bond == (222, 580)  # measured
     si, o = res.broken_bond
     assert [si, o] in g.bonds.tolist() and res.breaks[0]["length"] > 2.2
     x, y = res.location_initial
     lo, hi = g.positions.min(axis=0), g.positions.max(axis=0)
     assert lo[0] + 11.0 <= x <= hi[0] - 11.0 and lo[1] <= y <= hi[1]  # between the grips
     assert res.n_broken[0] == 0 and res.forces[1] > 0
+    assert res.forces[1] == pytest.approx(0.042663, rel=1e-3)  # eV/Å at ε = 0.01, measured
 
 
 def test_events_carry_the_configuration(small_relaxed, tmp_path):

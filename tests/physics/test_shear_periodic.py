@@ -182,6 +182,7 @@ def test_periodic_shear_first_break(small_relaxed, tmp_path):
     assert r.info["mode"] == "shear" and r.info["periodic_loading"] and r.info["platform"] == "NumPy"
     assert r.info["shear_plane"] == "xy" and r.info["boundary"] == "lees-edwards" and "tilt" in r.info["lees_edwards"]
     assert r.rupture_strain is not None and 0.1 < r.rupture_strain < 0.6
+    assert r.rupture_strain == pytest.approx(0.412, abs=1e-12) and r.broken_bond == (0, 108)  # measured
     assert abs(r.rupture_strain / 0.002 - round(r.rupture_strain / 0.002)) < 1e-6  # refined
     si, o = r.broken_bond
     assert [si, o] in g.bonds.tolist() and r.breaks[0]["length"] > 2.2
@@ -189,6 +190,7 @@ def test_periodic_shear_first_break(small_relaxed, tmp_path):
     x, y = r.location
     assert 0 <= x < lx and 0 <= y < ly
     assert r.peak_stress > 0 and r.peak_strain <= r.rupture_strain
+    assert r.peak_stress == pytest.approx(0.017114, rel=1e-3) and r.peak_strain == pytest.approx(0.41, abs=1e-12)
     np.testing.assert_allclose(r.tilts, [reduce_tilt(s * ly, lx) for s in r.strains])
     # every event carries the tilt and the lattice; bonds across the y boundary stay intact before the break
     ev = [e for e in events if e.data.get("state", 0) > 0 and not e.data["broken"]][-1]
@@ -266,6 +268,7 @@ def test_cli_periodic_shear(small_relaxed, tmp_path, capsys):
     d = json.loads(out)
     assert code == 0 and d["info"]["mode"] == "shear" and d["info"]["periodic_loading"] is True
     assert d["info"]["boundary"] == "lees-edwards" and d["rupture_strain"] > 0.1 and len(d["location"]) == 2
+    assert d["rupture_strain"] == pytest.approx(0.412, abs=1e-12) and d["broken_bond"] == [0, 108]  # as the core
     assert (tmp_path / "run" / "result.json").exists() and (tmp_path / "run" / "curves.npz").exists()
     code, _, err = cli("deform", p, "-o", tmp_path / "x", "--mode", "shear", "--platform", "Reference")
     assert code == 2 and "--platform" in err and "NumPy" in err

@@ -191,11 +191,13 @@ def test_crack_across_a_periodic_cell():
     y1 = y[b[:, 0]] + v[:, 1]
     a_ = y[b[:, 0]]
     cut = (np.minimum(a_, y1) < y0) & (np.maximum(a_, y1) > y0)
-    assert cut.sum() > 0
+    assert cut.sum() == 6  # six bonds cross the line
     rs = find_rings(g, bonds=b[~cut])
     assert rs.n_rings == 36 - 6  # one row of rings along the crack is opened
     assert rs.n_open > 0
     assert rs.n_boundary_faces >= 1
+    # measured: two boundary faces (the crack's two sides), cut at the Si that lost a bond into 12 pieces of 3 Si
+    assert (rs.n_open, rs.n_boundary_faces, rs.open_sizes.tolist()) == (12, 2, [3] * 12)
 
 
 def test_slab_periodic_along_x_only():
@@ -206,6 +208,7 @@ def test_slab_periodic_along_x_only():
     rs = find_rings(slab)
     assert rs.n_rings > 0 and set(rs.sizes.tolist()) == {6}
     assert rs.n_open > 0
+    assert (rs.n_rings, rs.n_open, rs.n_boundary_faces) == (12, 12, 2)  # two full rows; top and bottom edges
     assert ((rs.centroids[:, 0] >= 0) & (rs.centroids[:, 0] < g.cell[0])).all()
 
 
