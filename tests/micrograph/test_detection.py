@@ -96,6 +96,7 @@ def test_progress_events(spots_image):
             break
     assert all(isinstance(e, Progress) for e in events) and events[-1].done == events[-1].total
     assert glass.n_si > 0
+    assert (glass.n_si, glass.info["species_mode"]) == (128, "si-o")  # every Si of the 8 × 8 crystal
 
 
 def test_rings_of_detected_network_match_truth(displaced):
