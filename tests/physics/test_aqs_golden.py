@@ -8,6 +8,8 @@ another bond at 0.15; every number below was measured on the double-precision Nu
 so that a GPU machine runs the same engine).
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,35 @@ def test_golden_failure_labels_of_a_small_glass(glass):
     assert lab.half_stress_strain == pytest.approx(0.1015, abs=1e-12)
     assert lab.n_breaks_before_max == 1 and not lab.capped
     assert lab.largest_drop == {"strain": pytest.approx(0.0525, abs=1e-12), "drop": pytest.approx(0.00473, rel=1e-3)}
+
+
+def test_until_failure_through_the_cli(glass, tmp_path, capsys):
+    """``glassfail deform --until failure --json`` (run by default: the one CLI run past the first break) gives the
+    labels pinned above."""
+    from glassfail_core.cli.main import main
+    from glassfail_core.io import write_structure
+
+    path = tmp_path / "glass.extxyz"
+    write_structure(glass, path)
+    with pytest.raises(SystemExit) as exc:
+        main(["deform", str(path), "-o", str(tmp_path / "run"), "--until", "failure", "--platform", "NumPy",
+              "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 0 and d["complete"] and d["params"]["until"] == "failure"
+    assert d["first_break_strain"] == pytest.approx(0.0525, abs=1e-12) and d["first_break_bond"] == [25, 104]
+    assert d["failure_strain"] == pytest.approx(0.0835, abs=1e-12) and d["failure_bond"] == [2, 73]
+    assert d["half_stress_strain"] == pytest.approx(0.1015, abs=1e-12) and not d["capped"]
+    assert [(c["si"], c["o"]) for c in d["crack"]] == [(2, 73), (48, 126)]
+    assert d["max_stress"] == pytest.approx(0.0103893, rel=1e-4)
+
+
+def test_until_complete_separates_the_small_crystal(small_relaxed):
+    """``until="complete"``: the crystal fails in three avalanches (7 bonds at 0.146, 2 at 0.1765, 1 at 0.213) and
+    separates at 0.213; each avalanche's interval is refined."""
+    r = deform(small_relaxed, AQSParams(until="complete", **NUMPY))
+    assert r.separated and r.separation_strain == pytest.approx(0.213, abs=1e-12)
+    strains = [round(b["strain"], 9) for b in r.breaks]
+    assert strains == [0.146] * 7 + [0.1765] * 2 + [0.213]
+    assert r.stresses[-1] <= 0.05 * r.max_stress and r.max_stress_strain == pytest.approx(0.1455, abs=1e-12)
+    steps = _grid_steps(r.strains)
+    assert steps == [STEP] * 29 + [REFINE] * 10 + [STEP] * 5 + [REFINE] * 10 + [STEP] * 6 + [REFINE] * 6
