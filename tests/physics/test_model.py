@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,30 @@ def test_stress_is_energy_derivative_over_area(small_relaxed):
         scale[ax] = 1 - h
         em = energy_forces_reference(g.with_positions(g.positions * scale, cell=g.cell * scale))[0]
         assert (ep - em) / (2 * h) / g.area == pytest.approx(s[ax, ax], abs=1e-9)
+
+
+def test_model_objects_are_frozen_and_checked():
+    m = get_model()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.cutoff = 5.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.params("Si", "O").sigma = 1.0
+    assert m.masses == {"Si": 28.0855, "O": 15.999}  # g/mol, for dynamics
+    pairs = {("Si", "Si"): (1.0, 1.0), ("Si", "O"): (1.0, -1.0), ("O", "O"): (1.0, 1.0)}
+    for bad in (dict(cutoff=0.0, screening=1.0), dict(cutoff=5.0, screening=0.0), dict(cutoff=-1.0, screening=1.0),
+                dict(cutoff=5.0, screening=-2.0)):
+        with pytest.raises(ValueError, match="must be positive"):
+            PairModel("x", pairs, **bad)
+    small = PairModel("x", pairs, cutoff=0.5, screening=0.5)  # any positive length is a length
+    assert (small.cutoff, small.screening, small.params("O", "Si")) == (0.5, 0.5, PairParams(1.0, -1.0))
+
+
+def test_types_and_unknown_species():
+    m = get_model()
+    np.testing.assert_array_equal(m.types(["Si", "O", "O", "Si"]), [0, 1, 1, 0])
+    np.testing.assert_array_equal(m.types(np.array(["O"])), [1])
+    with pytest.raises(InputError, match=r"no parameters for species \['Ge'\]"):
+        m.types(["Si", "Ge", "O"])
+    for a, b in (("Si", "Ge"), ("Ge", "O"), ("C", "C")):
+        with pytest.raises(InputError, match="handles species"):
+            m.params(a, b)

@@ -1,6 +1,7 @@
 """Statistics, drawing helpers, CSV export and agreement with matscipy's shortest-path ring counter."""
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from glassfail_core.neighbors import minimum_image
 from glassfail_core.rings import (RingStats, aboav_weaire, aboav_weaire_fit, find_rings, lemaitre_fit, lemaitre_mu2,
                                   ring_label_image, ring_polygons, ring_statistics, rings_table, write_rings_csv)
 
-from .networks import D, square_octagon, stone_wales
+from .networks import D, square_octagon, stone_wales, with_oxygen
 
 
 # ---------------------------------------------------------------- statistics
@@ -145,6 +146,62 @@ def test_aboav_weaire_of_a_cropped_network_by_hand():
     # counting every closed ring (boundary ones with their cut neighbour lists) would give another law: α = 1.625
     every = aboav_weaire(rs.sizes, [rs.sizes[nb] for nb in rs.ring_neighbors()])
     assert every.alpha == pytest.approx(1.625, abs=1e-9)
+
+
+def test_statistics_of_one_ring_of_one_size_and_of_no_ring_pairs():
+    # one free hexagon: counted, summarised, no Aboav–Weaire law (no interior ring); NaN → None in to_dict
+    ang = np.arange(6) * np.pi / 3
+    hexagon = with_oxygen(10.0 + D * np.c_[np.cos(ang), np.sin(ang)], np.array([[k, (k + 1) % 6] for k in range(6)]),
+                          np.array([20.0, 20.0]), pbc=(False, False))
+    st = ring_statistics(find_rings(hexagon))
+    assert st.summary() == "1 rings (+6 open)   <n> = 6.000   μ2 = 0.000\np(n)  6: 1.000"
+    assert st.to_dict() == {"counts": {"6": 1}, "mean": 6.0, "mu2": 0.0, "alpha": None, "n_rings": 1,
+                            "open_rings": 6, "euler": 2, "p6": 1.0, "mu2_lemaitre": 0.0, "m": {},
+                            "aw_intercept": None}
+    # the periodic crystal: one size, m(6) = 6, no line through one point
+    d = ring_statistics(find_rings(honeycomb(4, 4))).to_dict()
+    assert (d["alpha"], d["aw_intercept"], d["m"], d["mu2"], d["p6"]) == (None, None, {"6": 6.0}, 0.0, 1.0)
+    json.dumps(d, allow_nan=False)
+    # no 6-ring: p6 = 0 and no Lemaître prediction
+    st48 = ring_statistics(find_rings(square_octagon(3, 4)[0]))
+    assert st48.p6 == 0.0 and np.isnan(st48.mu2_lemaitre) and st48.to_dict()["mu2_lemaitre"] is None
+    # the smallest periodic 4.8.8 cell: two rings (4 distinct Si each), one pair of neighbours, both interior
+    rs11 = find_rings(square_octagon(1, 1)[0])
+    assert rs11.neighbors.tolist() == [[0, 1]] and ring_statistics(rs11).m == {4: 4.0}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        st.alpha = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        aboav_weaire([5, 7], [[7], [5]]).alpha = 1.0
+
+
+def test_aboav_weaire_small_inputs_by_hand():
+    # one ring with one neighbour: m(5) = 6, one size, no line
+    one = aboav_weaire([5, 6], [[6], []])
+    assert one.m == {5: 6.0} and np.isnan(one.alpha) and np.isnan(one.intercept)
+    # two sizes, one neighbour each: n·m(n) = 35 for both -> slope 0, α = 6, intercept 35
+    two = aboav_weaire([5, 7], [[7], [5]])
+    assert two.m == {5: 7.0, 7: 5.0} and two.alpha == pytest.approx(6.0) and two.intercept == pytest.approx(35.0)
+    assert two.to_dict() == {"alpha": pytest.approx(6.0), "intercept": pytest.approx(35.0), "m": {"5": 7.0, "7": 5.0}}
+    assert aboav_weaire([5, 7], [[], []]).to_dict() == {"alpha": None, "intercept": None, "m": {}}
+
+
+def test_lemaitre_boundaries_and_fit_residual():
+    assert lemaitre_mu2(0.66) == pytest.approx(0.34)  # the upper branch starts at 0.66 itself
+    assert lemaitre_mu2(0.663) == pytest.approx(0.337)
+    assert lemaitre_mu2(0.6599) == pytest.approx(1 / (2 * np.pi * 0.6599 ** 2))
+    assert lemaitre_mu2(1.0) == 0.0
+    for bad in (1.5, 1.0001, -0.1):
+        with pytest.raises(InputError, match=r"p6 must be in \(0, 1\]"):
+            lemaitre_mu2(bad)
+    # fit range 0.34 <= p6 < 0.66: 0.34 and 0.342 in, 0.66 and 0.663 out
+    p6 = np.array([0.34, 0.342, 0.5, 0.66, 0.663])
+    mu2 = np.array([1.4, 1.3, 0.6, 0.3, 0.3])
+    fit = lemaitre_fit(p6, mu2)
+    x = 1 / p6[:3] ** 2
+    c = (x * mu2[:3]).sum() / (x * x).sum()
+    assert fit["n"] == 3 and fit["c"] == pytest.approx(c, rel=1e-12)
+    assert fit["rms"] == pytest.approx(np.sqrt(np.mean((mu2[:3] - c * x) ** 2)), rel=1e-12)
+    assert fit["rms"] == pytest.approx(0.0376, abs=1e-4)  # residuals 0.048, -0.037, -0.025
 
 
 # ---------------------------------------------------------------- polygons and label images
