@@ -45,6 +45,7 @@ def test_golden_first_break_of_a_small_glass(glass):
     r = deform(glass, AQSParams(**NUMPY))
     assert r.rupture_strain == pytest.approx(0.0525, abs=1e-12) and r.broken_bond == (25, 104)
     assert r.location_initial == pytest.approx((1.456, 6.941), abs=1e-3)
+    assert r.location == pytest.approx((1.700, 6.957), abs=1e-3)  # the midpoint in the loaded sample
     # coarse steps up to the last state before the event (0.05), then the refined interval in steps of 0.0005
     assert _grid_steps(r.strains) == [STEP] * 10 + [REFINE] * 5
     assert r.strains[10] == pytest.approx(0.05, abs=1e-12)
@@ -115,6 +116,33 @@ def test_until_complete_separates_the_small_crystal(small_relaxed):
     assert r.separated and r.separation_strain == pytest.approx(0.213, abs=1e-12)
     strains = [round(b["strain"], 9) for b in r.breaks]
     assert strains == [0.146] * 7 + [0.1765] * 2 + [0.213]
+    # in one step, first the bond that was longest before it (then the longest after it)
+    assert [(b["si"], b["o"]) for b in r.breaks] == [(58, 136), (48, 84), (37, 73), (57, 135), (32, 140), (14, 86),
+                                                     (23, 131), (25, 97), (60, 96), (54, 167)]
     assert r.stresses[-1] <= 0.05 * r.max_stress and r.max_stress_strain == pytest.approx(0.1455, abs=1e-12)
     steps = _grid_steps(r.strains)
     assert steps == [STEP] * 29 + [REFINE] * 10 + [STEP] * 5 + [REFINE] * 10 + [STEP] * 6 + [REFINE] * 6
+
+
+def test_switches_of_the_protocol(glass, small_relaxed):
+    """What each switch of the protocol does to the small glass: no refinement (the break moves to the coarse
+    grid), a strain cap (the run stops exactly there), drops ignored (the break alone triggers the refinement), only
+    the first event refined (later breaks on the coarse grid; the failure window counted from the first point below
+    half the maximum), and separation looked for only with ``until="complete"``."""
+    coarse = deform(glass, AQSParams(refine_step=0.0, **NUMPY))
+    assert coarse.rupture_strain == pytest.approx(0.055, abs=1e-12) and coarse.broken_bond == (25, 104)
+    assert _grid_steps(coarse.strains) == [STEP] * 11
+    capped = deform(glass, AQSParams(max_strain=0.03, **NUMPY))
+    assert capped.complete and capped.rupture_strain is None
+    assert capped.strains[-1] == 0.03 and _grid_steps(capped.strains) == [STEP] * 6
+    no_drops = deform(glass, AQSParams(drop_tol=1.0, **NUMPY))
+    assert no_drops.rupture_strain == pytest.approx(0.0525, abs=1e-12) and no_drops.broken_bond == (25, 104)
+    assert _grid_steps(no_drops.strains) == [STEP] * 10 + [REFINE] * 5
+    first_only = deform(glass, AQSParams(until="failure", refine_all_breaks=False, **NUMPY))
+    assert [(round(b["strain"], 9), b["si"], b["o"]) for b in first_only.breaks] == [
+        (0.0525, 25, 104), (0.085, 2, 73), (0.105, 48, 126)]
+    assert _grid_steps(first_only.strains) == [STEP] * 10 + [REFINE] * 10 + [STEP] * 13
+    assert first_only.strains[-1] == pytest.approx(0.12, abs=1e-12)  # 0.105 + failure_window 0.015
+    late = deform(small_relaxed, AQSParams(until="failure", failure_window=0.1, **NUMPY))
+    assert not late.separated and late.separation_strain is None and len(late.breaks) == 10
+    assert late.strains[-1] == pytest.approx(0.25, abs=1e-12)  # on past 0.213, where until="complete" stops
