@@ -183,3 +183,16 @@ def run_with_progress(job, *, description="working", quiet=False, fields=None, o
     except KeyboardInterrupt:
         job.close()
         raise Cancelled("interrupted (Ctrl-C); finished work was kept") from None
+
+
+def load_input(path, *, pixel_size=None, frame=None):
+    """A structure (through :func:`load_structure`, notes on stderr) or a micrograph, for the commands that take
+    either (predict, explain); anything else is a usage error naming INPUT."""
+    from ..io import find_format, read_micrograph
+
+    fmt = find_format(path)
+    if fmt.kind == "micrograph":
+        return read_micrograph(path, pixel_size=pixel_size, frame=frame)
+    if fmt.kind == "structure":
+        return load_structure(path)
+    raise click.BadParameter(f"{path} is a {fmt.kind}, not a structure or a micrograph", param_hint="INPUT")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import console, emit_json, err_console, json_option
+from .common import console, emit_json, err_console, json_option, load_input
 from .options import output_folder
 
 
@@ -40,21 +40,9 @@ def command(input_path, out_dir, model_dir, target, layer, variant, copies, axis
     averaged over flipped and translated copies, integrated over every atom's Voronoi cell and every ring."""
     from ..explain.explanation import DEFAULT_COPIES, explain_steps
     from ..explain.figures import write_explanation
-    from ..io import find_format
     from .common import run_with_progress
 
-    fmt = find_format(input_path)
-    if fmt.kind == "micrograph":
-        from ..io import read_micrograph
-
-        obj = read_micrograph(input_path, pixel_size=pixel_size, frame=frame)
-    elif fmt.kind == "structure":
-        from .common import load_structure
-
-        obj = load_structure(input_path)
-    else:
-        raise click.BadParameter(f"{input_path} is a {fmt.kind}, not a structure or a micrograph",
-                                 param_hint="INPUT")
+    obj = load_input(input_path, pixel_size=pixel_size, frame=frame)
     truth = None
     if truth_dir is not None:
         from ..dataset import labels_from_result

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import console, emit_json, err_console, json_option
+from .common import console, emit_json, err_console, json_option, load_input
 from .options import output_file
 
 
@@ -51,21 +51,9 @@ def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, as_
     """Predict the failure strain, strength and first-break strain (with 90 % intervals) and the failure and
     first-break sites of INPUT: a structure file, or a micrograph (atoms detected, then re-rendered in the
     training style)."""
-    from ..io import find_format
     from ..learn.predict import predict
 
-    fmt = find_format(input_path)
-    if fmt.kind == "micrograph":
-        from ..io import read_micrograph
-
-        obj = read_micrograph(input_path, pixel_size=pixel_size, frame=frame)
-    elif fmt.kind == "structure":
-        from .common import load_structure
-
-        obj = load_structure(input_path)
-    else:
-        raise click.BadParameter(f"{input_path} is a {fmt.kind}, not a structure or a micrograph",
-                                 param_hint="INPUT")
+    obj = load_input(input_path, pixel_size=pixel_size, frame=frame)
     pred = predict(obj, model_dir, axis=axis, angle=angle)
     if map_path is not None:
         _write_maps(pred, map_path)
