@@ -7,11 +7,11 @@ curve also goes to a plain CSV for spreadsheets.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
+from glassfail_core._atomic import write_json
 from glassfail_core.glass import EV_PER_A2_TO_N_PER_M
 
 __all__ = ["export_rings", "export_run", "write_curve_csv", "CURVE_COLUMNS"]
@@ -19,17 +19,27 @@ __all__ = ["export_rings", "export_run", "write_curve_csv", "CURVE_COLUMNS"]
 CURVE_COLUMNS = ("strain", "stress_eV_per_A2", "stress_N_per_m", "energy_eV", "n_broken")
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
 def _write_json(path: Path, obj) -> Path:
-    path.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    write_json(path, obj)
     return path
+
+
+def export_with_dialog(parent, title: str, export) -> None:
+    """Ask for a folder, call ``export(folder)`` and say what it wrote (a notification; errors likewise)."""
+    from napari.utils.notifications import show_info
+
+    from ._base import notify_error
+    from ._inputs import ask_folder
+
+    folder = ask_folder(parent, title)
+    if folder is None:
+        return
+    try:
+        paths = export(folder)
+    except Exception as exc:  # noqa: BLE001 - shown as a notification
+        notify_error(exc)
+        return
+    show_info("wrote " + ", ".join(p.name for p in paths))
 
 
 def export_rings(ringset, folder, stem: str) -> list:

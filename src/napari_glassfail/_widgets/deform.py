@@ -25,9 +25,9 @@ from glassfail_core.physics.engines import resolve_tilt_platform
 from glassfail_core.workflows import prepare_deform_steps
 
 from .._layers import KEY, find_structure_layers, glass_from_layers, new_group, trajectory_layer_data
-from ._base import JobWidget, notify_error, wrapped_label
-from ._export import export_run
-from ._inputs import ask_folder, base_name, structure_choices
+from ._base import JobWidget, wrapped_label
+from ._export import export_run, export_with_dialog
+from ._inputs import base_name, structure_choices
 from ._plot import StressStrainPlot
 
 __all__ = ["DeformWidget", "deform_job", "frame_from_event", "frames_from_run_dir", "run_folder", "PREPARE",
@@ -299,14 +299,4 @@ class DeformWidget(JobWidget):
         return export_run(self.result, folder)
 
     def _export_clicked(self, *_):
-        from napari.utils.notifications import show_info
-
-        folder = ask_folder(self.native, "Folder for the run's result and curve")
-        if folder is None:
-            return
-        try:
-            paths = self.export(folder)
-        except Exception as exc:  # noqa: BLE001 - shown as a notification
-            notify_error(exc)
-            return
-        show_info("wrote " + ", ".join(p.name for p in paths))
+        export_with_dialog(self.native, "Folder for the run's result and curve", self.export)

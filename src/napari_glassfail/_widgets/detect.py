@@ -16,8 +16,8 @@ from .._layers import KEY, glass_layer_data, micrograph_from_layer, ring_stats_t
 from .._layers.micrograph import place_layer
 from .._layers.rings import ring_legend_html
 from ._base import JobWidget, wrapped_label
-from ._export import export_rings
-from ._inputs import ask_folder, calibrate, image_layers, input_key
+from ._export import export_rings, export_with_dialog
+from ._inputs import calibrate, image_layers, input_key
 
 __all__ = ["DetectWidget", "detect_job", "SPECIES_MODES", "POLARITIES"]
 
@@ -127,16 +127,4 @@ class DetectWidget(JobWidget):
         return export_rings(self.result.ringset, folder, f"{self._source.name} atoms")
 
     def _export_clicked(self, *_):
-        from napari.utils.notifications import show_info
-
-        from ._base import notify_error
-
-        folder = ask_folder(self.native, "Folder for the ring statistics")
-        if folder is None:
-            return
-        try:
-            paths = self.export(folder)
-        except Exception as exc:  # noqa: BLE001 - shown as a notification
-            notify_error(exc)
-            return
-        show_info("wrote " + ", ".join(p.name for p in paths))
+        export_with_dialog(self.native, "Folder for the ring statistics", self.export)
