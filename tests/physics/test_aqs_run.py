@@ -79,3 +79,20 @@ def test_run_owns_stepping_and_refinement(small_relaxed):
     assert [e.message for e in events[1:]] == [s.message for s in steps]
     np.testing.assert_array_equal(res.strains, run.strains)
     assert res.to_dict(arrays=False)["breaks"] == run.result(True).breaks
+
+
+def test_break_order_in_one_step(small_relaxed, monkeypatch):
+    """Bonds broken in the same step: first the one that was longest before the step (the closest to snapping),
+    ties broken by the length after it (longest first)."""
+    run = AQSRun(small_relaxed, AQSParams(platform="NumPy"))
+    run.start()
+    nb = len(run.bonds)
+    before, after = np.full(nb, 1.6), np.full(nb, 1.6)
+    before[[3, 7, 9]] = [1.9, 1.95, 1.9]
+    after[[3, 7, 9]] = [3.0, 2.5, 4.0]
+    monkeypatch.setattr(run, "bond_lengths", lambda pos, cell, tilt=0.0: (before, None))
+    st = {"lengths": after}
+    assert run._break_order(np.array([3, 7, 9]), st).tolist() == [7, 9, 3]
+    assert run._break_order(np.array([3, 7]), st).tolist() == [7, 3]
+    assert run._break_order(np.array([3, 9]), st).tolist() == [9, 3]
+    assert run._break_order(np.array([9]), st).tolist() == [9]
