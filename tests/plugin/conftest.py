@@ -95,3 +95,18 @@ def wait_worker(qtbot, widget, timeout=120_000):
 
     qtbot.waitUntil(lambda: widget.worker is None, timeout=timeout)
     assert QThreadPool.globalInstance().waitForDone(10_000)
+
+
+@pytest.fixture
+def tiny(make_napari_viewer):
+    """A viewer holding a periodic 4 × 8-ring honeycomb (64 Si, 96 O; both edges > 2 × the 10 Å cutoff)."""
+    from glassfail_core.generation import honeycomb
+    from napari.layers import Layer
+
+    from napari_glassfail._layers import glass_layer_data
+
+    viewer = make_napari_viewer()
+    glass = honeycomb(4, 8)
+    for ld in glass_layer_data(glass, name="tiny", rings=None):
+        viewer.add_layer(Layer.create(*ld))
+    return viewer, glass

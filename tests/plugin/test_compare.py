@@ -7,21 +7,6 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def tiny(make_napari_viewer):
-    """A viewer holding a periodic 4 × 8-ring honeycomb (64 Si, 96 O)."""
-    from glassfail_core.generation import honeycomb
-    from napari.layers import Layer
-
-    from napari_glassfail._layers import glass_layer_data
-
-    viewer = make_napari_viewer()
-    glass = honeycomb(4, 8)
-    for ld in glass_layer_data(glass, name="tiny", rings=None):
-        viewer.add_layer(Layer.create(*ld))
-    return viewer, glass
-
-
 def _compare(viewer, model):
     from napari_glassfail._widgets.compare import CompareWidget
 
