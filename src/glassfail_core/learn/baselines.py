@@ -13,9 +13,9 @@ energy statistics (mean, standard deviation and maximum over Si, and over O) and
 ``max |d − 1.65 Å| / 1.65 Å``.
 
 Sites (:func:`site_baselines`): a uniformly random point of the cell (seeded by the sample), the atom with the
-highest potential energy, and the centroid of the smallest ring (ties: the smallest area). The linear-response
-indicator of the issue (the bond that stretches most under a small affine strain after relaxation) is not here: it
-needs one relaxation per sample.
+highest potential energy, the centroid of the smallest ring (ties: the smallest area), and a linear-response
+indicator (:func:`linear_response_site`): the midpoint of the Si–O bond that stretches most, relative to its length,
+when the glass is strained affinely by 0.5 % along x and relaxed at fixed cell (one relaxation per sample).
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ import warnings
 
 import numpy as np
 
-__all__ = ["descriptors", "ring_descriptors", "FEATURES", "fit_scalar_baselines", "site_baselines", "SITE_BASELINES"]
+__all__ = ["descriptors", "ring_descriptors", "FEATURES", "fit_scalar_baselines", "site_baselines", "SITE_BASELINES",
+           "linear_response_site"]
 
 FEATURES = tuple([f"p{n}" for n in range(4, 11)] + ["mu2", "alpha", "n4", "n5", "n8", "e_si_mean", "e_si_std",
                                                      "e_si_max", "e_o_mean", "e_o_std", "e_o_max", "max_bond_strain"])
-SITE_BASELINES = ("random", "highest_energy_atom", "smallest_ring")
+SITE_BASELINES = ("random", "highest_energy_atom", "smallest_ring", "linear_response")
+#: Affine strain along x of the linear-response indicator.
+LINEAR_RESPONSE_STRAIN = 0.005
 SIO_BOND = 1.65
 
 
@@ -124,4 +127,25 @@ def site_baselines(glass, *, seed: int = 0) -> dict:
         out["smallest_ring"] = tuple(float(v) for v in rs.centroids[order[0]])
     else:
         out["smallest_ring"] = (np.nan, np.nan)
+    out["linear_response"] = linear_response_site(glass)
     return out
+
+
+def linear_response_site(glass, *, strain: float = LINEAR_RESPONSE_STRAIN, fmax: float = 1e-4) -> tuple:
+    """Midpoint ``(x, y)`` of the Si–O bond whose length grows most (relative) when ``glass`` is stretched
+    affinely by ``strain`` along x and its positions relaxed at that cell (NaN when the glass has no bond or is
+    not periodic along x, where an affine stretch has no cell to hold it)."""
+    from ..physics.relax import relax_steps
+    from ..progress import run
+
+    bonds = glass.bonds
+    if not len(bonds) or not glass.pbc[0]:
+        return (np.nan, np.nan)
+    d0 = np.linalg.norm(glass.bond_vectors(bonds), axis=1)
+    scale = np.array([1.0 + strain, 1.0])
+    stretched = glass.with_positions(glass.positions * scale, cell=glass.cell * scale)
+    relaxed = run(relax_steps(stretched, fmax=fmax))
+    d1 = np.linalg.norm(relaxed.bond_vectors(bonds), axis=1)
+    k = int(np.argmax((d1 - d0) / d0))
+    mid = glass.positions[bonds[k, 0]] + 0.5 * glass.bond_vectors(bonds[k:k + 1])[0]
+    return tuple(float(v) for v in mid)
