@@ -69,3 +69,29 @@ def test_bad_inputs(tiny_model, tmp_path, capsys):
     with pytest.raises(SystemExit) as ex:
         main(["predict", str(DATA / "glass_s2_0.6.extxyz"), "--model", str(tmp_path)])
     assert ex.value.code == 2 and "not a glassfail model" in capsys.readouterr().err
+
+
+def test_direct_input_keeps_the_micrograph_frame():
+    from glassfail_core.learn.predict import direct_input
+    from glassfail_core.micrograph import Micrograph
+
+    img = np.zeros((100, 150))
+    img[40, 90] = 1.0  # a bright pixel centred at x = 90.5·0.32, y = 40.5·0.32 Å (+ origin)
+    m = Micrograph(img, pixel_size=0.32, origin=(5.0, -3.0))
+    out, fr = direct_input(m, {"pixel_size": 0.64, "stride": 16})
+    assert out.shape[0] % 16 == 0 and out.shape[1] % 16 == 0 and out.shape == (64, 80)
+    assert fr.valid == pytest.approx((5.0, -3.0, 5.0 + 150 * 0.32, -3.0 + 100 * 0.32))
+    r, c = np.unravel_index(np.argmax(out), out.shape)
+    xy = fr.px_to_xy(np.array([r, c]))
+    assert np.allclose(xy, (5.0 + 90.5 * 0.32, -3.0 + 40.5 * 0.32), atol=0.65)
+
+
+def test_predict_direct_on_a_micrograph(tiny_model):
+    from glassfail_core.io import read_micrograph
+
+    m = read_micrograph(DATA / "micrograph_spots.tif")
+    p = predict(m, tiny_model[0], direct=True)
+    _check(p, m.extent)
+    assert p.input["mode"] == "direct" and any("direct" in w for w in p.warnings)
+    with pytest.raises(InputError, match="micrographs only"):
+        predict(read_structure(DATA / "crystal_8x8.extxyz"), tiny_model[0], direct=True)

@@ -46,15 +46,18 @@ def _interval(d, fmt=".4f"):
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               callback=output_file("micrograph"),
               help="Write the crack and first-break probability maps (TIFF stack).")
+@click.option("--direct", is_flag=True,
+              help="Micrographs: run the network on the calibrated image itself, resampled to the model's pixel "
+                   "size, instead of on the detected atoms re-rendered in the training style (for comparison).")
 @json_option
-def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, as_json):
+def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, direct, as_json):
     """Predict the failure strain, strength and first-break strain (with 90 % intervals) and the failure and
     first-break sites of INPUT: a structure file, or a micrograph (atoms detected, then re-rendered in the
     training style)."""
     from ..learn.predict import predict
 
     obj = load_input(input_path, pixel_size=pixel_size, frame=frame)
-    pred = predict(obj, model_dir, axis=axis, angle=angle)
+    pred = predict(obj, model_dir, axis=axis, angle=angle, direct=direct)
     if map_path is not None:
         _write_maps(pred, map_path)
     d = pred.to_dict()
@@ -64,7 +67,8 @@ def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, as_
     if as_json:
         emit_json(d)
         return
-    console.print(f"{input_path}: {d['input']['n_atoms']} atoms ({d['input']['kind']}, "
+    what = "the image itself (--direct)" if d["input"].get("mode") == "direct" else f"{d['input']['n_atoms']} atoms"
+    console.print(f"{input_path}: {what} ({d['input']['kind']}, "
                   f"{'periodic' if d['input']['periodic'] else 'non-periodic'}), tension along "
                   f"{axis if angle is None else f'{angle:g}°'}", highlight=False)
     console.print(f"failure strain      {_interval(pred.failure_strain)}", highlight=False)

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from .images import Augment, Frame, render_input
 
-__all__ = ["Inference", "infer", "top_sites", "mass_within", "distance"]
+__all__ = ["Inference", "infer", "infer_image", "top_sites", "mass_within", "distance"]
 
 FLIPS = ((False, False), (True, False), (False, True), (True, True))
 
@@ -92,20 +92,37 @@ def _regional(net, x, config, frame: Frame, flips):
 @torch.no_grad()
 def infer(model, glass, *, tta: bool = True, noise: bool = False, seed=0) -> Inference:
     """Scalars and maps of ``glass`` (see the module docstring); ``noise`` draws Poisson noise (seeded)."""
+    cfg = model.config
+    flips = FLIPS if tta else FLIPS[:1]
+    imgs, base = [], None
+    for fx, fy in flips:
+        img, fr = render_input(glass, cfg["input"], aug=Augment(fx, fy), noise=noise,
+                               seed=[int(seed), int(fx), int(fy)])
+        imgs.append(_standardise(img, cfg))
+        base = fr if base is None else base
+    return _forward(model, imgs, base, flips)
+
+
+@torch.no_grad()
+def infer_image(model, image, frame: Frame, *, tta: bool = True) -> Inference:
+    """Scalars and maps of an image already at the model's pixel size (``--direct``): its grey levels are
+    standardised by its own mean and spread, and the flips are flips of the image about its centre."""
+    img = np.asarray(image, np.float64)
+    sd = float(img.std())
+    img = (img - img.mean()) / (sd if sd > 0 else 1.0)
+    flips = FLIPS if tta else FLIPS[:1]
+    imgs = [img[::-1 if fy else 1, ::-1 if fx else 1] for fx, fy in flips]
+    return _forward(model, imgs, frame, flips)
+
+
+def _forward(model, imgs, base: Frame, flips) -> Inference:
+    """The network on the flipped copies ``imgs`` of one input whose unflipped frame is ``base``."""
     cfg, net = model.config, model.network
     net.eval()
-    inp = cfg["input"]
-    flips = FLIPS if tta else FLIPS[:1]
-    imgs, frames = [], []
-    for fx, fy in flips:
-        img, fr = render_input(glass, inp, aug=Augment(fx, fy), noise=noise, seed=[int(seed), int(fx), int(fy)])
-        imgs.append(_standardise(img, cfg))
-        frames.append(fr)
     dev = next(net.parameters()).device
     x = torch.from_numpy(np.stack(imgs).astype(np.float32))[:, None].to(dev)
     scal, logits = net(x)
-    base = frames[0]
-    mframe = base.scaled(int(inp["map_stride"]))
+    mframe = base.scaled(int(cfg["input"]["map_stride"]))
     valid = torch.from_numpy(mframe.mask()).to(dev)
     logits = logits.masked_fill(~valid, float("-inf"))
     prob = torch.softmax(logits.flatten(-2), dim=-1).reshape(logits.shape).cpu().numpy()

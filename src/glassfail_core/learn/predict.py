@@ -115,6 +115,28 @@ def glass_from_micrograph(m, notes: list, detect_params: dict) -> Glass:
     return g
 
 
+def direct_input(m, inp: dict):
+    """``(image, Frame)``: micrograph ``m`` resampled to the model's pixel size and padded with its background (its
+    1st percentile) to a multiple of the network's stride, centred; the frame is the micrograph's own (x along
+    columns, y along rows, origin at the first pixel's corner), the padding outside the valid box."""
+    from scipy.ndimage import zoom
+
+    from .images import Frame
+
+    px, stride = float(inp["pixel_size"]), int(inp["stride"])
+    img = zoom(np.asarray(m.image, np.float64), m.pixel_size / px, order=1, grid_mode=True, mode="nearest")
+    h, w = img.shape
+    H, W = (-(-h // stride) * stride, -(-w // stride) * stride)
+    top, left = (H - h) // 2, (W - w) // 2
+    out = np.full((H, W), float(np.percentile(img, 1)))
+    out[top:top + h, left:left + w] = img
+    sx, sy = m.shape[1] * m.pixel_size / w, m.shape[0] * m.pixel_size / h  # exact Å per resampled pixel
+    x0, y0 = float(m.origin[0]), float(m.origin[1])
+    frame = Frame((H, W), (sx, sy), (x0 - left * sx, y0 - top * sy), False,
+                  (x0, y0, x0 + w * sx, y0 + h * sy))
+    return out, frame
+
+
 def _turn(glass: Glass, angle: float):
     """``(turned glass, function mapping turned-frame points back)``: tension along ``angle`` becomes tension
     along x. Periodic glasses: 0 or 90° (a transpose, which is a 90° turn up to a flip, a symmetry of tension)."""
@@ -156,7 +178,8 @@ def _interval(value, half, stress=False):
     if value is None:
         return None
     ok = half is not None and np.isfinite(half)
-    d = {"value": float(value), "low": float(value - half) if ok else None, "high": float(value + half) if ok else None}
+    low = (float(value - half) if stress else max(float(value - half), 0.0)) if ok else None  # a strain is ≥ 0
+    d = {"value": float(value), "low": low, "high": float(value + half) if ok else None}
     if stress:
         d["unit"] = "eV/Å²"
         d["N_per_m"] = {k: (None if v is None else v * EV_PER_A2_TO_N_PER_M) for k, v in
@@ -165,7 +188,7 @@ def _interval(value, half, stress=False):
 
 
 def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional[float] = None, tta: bool = True,
-            detect_params: Optional[dict] = None) -> Prediction:
+            detect_params: Optional[dict] = None, direct: bool = False) -> Prediction:
     """Predict the failure of a glass or of the glass in a micrograph (see the module docstring).
 
     Parameters
@@ -180,6 +203,10 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
         Average over the four flips (default) or use the image as it is.
     detect_params : dict, optional
         Parameters of the detection for micrographs.
+    direct : bool
+        For a micrograph: run the network on the calibrated image itself, resampled to the model's pixel size
+        (:func:`direct_input`), instead of on the detected atoms re-rendered in the training style — for
+        comparison; tension along x only.
     """
     from ..micrograph import Micrograph
     from .infer import infer, top_sites
@@ -188,6 +215,12 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
     obj, notes, kind = glass_or_micrograph, [], "structure"
     if isinstance(obj, (str, Path)):
         obj = read_input(obj)[1]
+    if direct and not isinstance(obj, Micrograph):
+        raise InputError("--direct applies to micrographs only (a structure is always drawn in the training style)")
+    if direct and (axis != "x" or (angle or 0.0) % 360):
+        raise InputError("--direct predicts for tension along x only; drop --axis/--angle or --direct")
+    if isinstance(obj, Micrograph) and direct:
+        return _direct(obj, m, tta)
     if isinstance(obj, Micrograph):
         kind, src = "micrograph", obj
         obj = glass_from_micrograph(obj, notes, detect_params or {})
@@ -198,7 +231,6 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
     turned, back = _turn(obj, angle if angle is not None else (90.0 if axis == "y" else 0.0))
     inf = infer(m, turned, tta=tta)
     extra = _ood(obj, m.config, inf.image_frame, notes)
-    half = m.config.get("intervals", {}).get("halfwidth", {})
     s = inf.scalars
     sites = {}
     for name in ("crack", "first_break"):
@@ -219,6 +251,26 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
         info["maps_frame"] = f"turned by {info['angle']:g}° about the atoms' centroid"
     if kind == "micrograph":
         info.update(micrograph_shape=list(src.shape), micrograph_pixel_size=src.pixel_size)
+    return _prediction(m, s, sites, maps, mpx, morg, notes, info, region)
+
+
+def _direct(mic, m, tta) -> Prediction:
+    from .infer import infer_image, top_sites
+
+    img, frame = direct_input(mic, m.config["input"])
+    inf = infer_image(m, img, frame, tta=tta)
+    notes = ["direct: the network read the micrograph's own grey levels, unlike its training images"]
+    sites = {n: top_sites(inf.maps[n], inf.frame, k=3) if n in inf.maps else [] for n in ("crack", "first_break")}
+    info = {"kind": "micrograph", "mode": "direct", "n_atoms": 0, "periodic": False, "axis": "x", "angle": 0.0,
+            "image_shape": list(img.shape), "pixel_size": list(frame.pixel_size), "variance": None,
+            "micrograph_shape": list(mic.shape), "micrograph_pixel_size": mic.pixel_size,
+            "zoom": mic.pixel_size / float(m.config["input"]["pixel_size"])}
+    return _prediction(m, inf.scalars, sites, dict(inf.maps), tuple(inf.frame.pixel_size), tuple(inf.frame.origin),
+                       notes, info, None)
+
+
+def _prediction(m, s, sites, maps, mpx, morg, notes, info, region) -> Prediction:
+    half = m.config.get("intervals", {}).get("halfwidth", {})
     return Prediction(
         failure_strain=_interval(s.get("failure_strain"), half.get("failure_strain")),
         first_break_strain=_interval(s.get("first_break_strain"), half.get("first_break_strain")),
