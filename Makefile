@@ -4,7 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 libxkbcommon-x11-0 libgl1-mesa-dri libegl1 libdbus-1-3
+APT_PKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 libxkbcommon-x11-0 libgl1-mesa-dri libegl1 libdbus-1-3 \
+            chromium
 
 .PHONY: demo test test-slow setup sysdeps clean
 
@@ -29,7 +30,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m glassfail_core.demo
+	$(BIN)/glassfail demo
 
 test: setup
 	$(BIN)/python -m pytest -q

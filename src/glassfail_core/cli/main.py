@@ -16,7 +16,7 @@ from ..errors import Cancelled, GlassfailError, InputError
 
 # Subcommand modules (glassfail_core.cli.<name>), each defining a click command called ``command``.
 COMMANDS = ["info", "convert", "energy", "relax", "deform", "detect", "render", "rings", "generate", "dataset", "train",
-            "evaluate", "predict", "batch", "explain", "interpret"]
+            "evaluate", "predict", "batch", "explain", "interpret", "demo", "view"]
 
 
 class _Group(click.Group):
