@@ -85,9 +85,12 @@ def _site_section(rows, site) -> dict:
 
 
 def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, limit: Optional[int] = None,
-                   baselines: bool = True, plots: bool = True) -> Job[dict]:
+                   baselines: bool = True, plots: bool = True, recipe=None) -> Job[dict]:
     """Evaluate ``model`` (a folder or a :class:`~.checkpoint.Model`) on ``split`` of the dataset in
-    ``dataset_dir``; write ``report.json`` and plots into ``out_dir`` when given. Returns the report."""
+    ``dataset_dir``; write ``report.json`` and plots into ``out_dir`` when given. Returns the report.
+
+    ``recipe``: the ``recipe.json`` (or its folder) of :func:`~.recipe.recipe_steps` on the same dataset, added as
+    the ``resnet_recipe`` baseline (its predictions are of the test split)."""
     from ..dataset import load_dataset
 
     t0 = time.perf_counter()
@@ -118,6 +121,13 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
         for t in targets:
             ty = [np.nan if r.scalars.get(t) is None else r.scalars[t] for r in train]
             base_preds[t] = fit_scalar_baselines(tdesc, ty, edesc, seed=0)
+    if recipe is not None:
+        from .recipe import read_recipe
+
+        rec = read_recipe(recipe, ds.spec.identity())
+        for t in targets:
+            base_preds.setdefault(t, {})["resnet_recipe"] = np.array(
+                [rec.get(r.index, {}).get(t, np.nan) for r in recs], float)
     level = cfg.get("intervals", {}).get("level", 0.9)
     for t in targets:
         y = np.array([np.nan if r["truth"].get(t) is None else r["truth"][t] for r in rows], float)
