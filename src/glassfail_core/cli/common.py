@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -12,8 +15,8 @@ from .._atomic import json_default
 from ..errors import Cancelled
 from ..progress import Progress, run
 
-__all__ = ["console", "err_console", "set_quiet", "print_error", "emit_json", "run_with_progress",
-           "structure_argument", "json_option", "load_structure", "parse_cell", "parse_type_map"]
+__all__ = ["console", "err_console", "set_quiet", "print_error", "emit_json", "run_with_progress", "Interrupted",
+           "stop_on_signals", "structure_argument", "json_option", "load_structure", "parse_cell", "parse_type_map"]
 
 
 class _Lines:
@@ -149,14 +152,106 @@ def load_structure(path, *, cell=None, layer="top", type_map=None, frame=0):
     return glass
 
 
+#: The signals that stop a job as Ctrl-C does, and their names in the one line said when one arrives.
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+#: Seconds a job is given to reach its next progress event after a stop signal, before it is interrupted where it is.
+STOP_GRACE = 2.0
+
+
+class Interrupted(Cancelled):
+    """A job stopped by a signal (Ctrl-C, ``kill``); ``exit_code`` is the shell's ``128 + signal`` (130, 143)."""
+
+    def __init__(self, signum: int):
+        self.signum, self.exit_code = int(signum), 128 + int(signum)
+        super().__init__(f"interrupted ({STOP_SIGNALS.get(signum, f'signal {signum}')}); finished work was kept")
+
+
+class _Stop(KeyboardInterrupt):
+    """Raised in the main thread when a job did not stop by itself within :data:`STOP_GRACE` (or on a second
+    signal): unwinds the job where it is, as Ctrl-C does."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Signals:
+    """What :func:`stop_on_signals` saw: the first stop signal, and whether the job is being closed."""
+
+    def __init__(self):
+        self.signum, self.closing = None, False
+
+    def should_stop(self) -> bool:
+        """Polled between progress events: True once, after a signal (the job is then closed at its ``yield``)."""
+        if self.signum is None or self.closing:
+            return False
+        self.closing = True
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return True
+
+    def on_signal(self, signum, frame):
+        if self.closing:
+            return  # the job is cleaning up (writing its index, stopping its workers): let it finish
+        if self.signum is None:
+            self.signum = signum
+            signal.setitimer(signal.ITIMER_REAL, STOP_GRACE)
+            return
+        self.closing = True  # a second signal: stop now
+        raise _Stop(self.signum)
+
+    def on_alarm(self, signum, frame):
+        if self.signum is not None and not self.closing:  # no progress event within the grace: stop where it is
+            self.closing = True
+            raise _Stop(self.signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While a job runs, SIGINT and SIGTERM both stop it as Ctrl-C does: it keeps what it finished.
+
+    Yields a ``should_stop`` callable for :func:`glassfail_core.progress.run`. A signal is noted, and the job is
+    closed at its next progress event (``GeneratorExit`` at its ``yield``: its ``finally`` blocks keep the finished
+    work), where no write or computation is cut in half. A job that yields nothing within :data:`STOP_GRACE` seconds
+    (waiting for its Dask workers, say), or a second signal, interrupts it where it is (``KeyboardInterrupt``). Once
+    the job is closing, further signals are ignored until it has cleaned up. SIGINT is caught even where the shell
+    started the command with SIGINT ignored (``nohup``, ``cmd &``), so a background build or training stops cleanly
+    on either signal, without SIGKILL. The previous handlers are restored afterwards. Outside the main thread (where
+    Python cannot catch signals) nothing is installed.
+    """
+    state = _Signals()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+    old = {s: signal.signal(s, state.on_signal) for s in STOP_SIGNALS}
+    old[signal.SIGALRM] = signal.signal(signal.SIGALRM, state.on_alarm)
+    try:
+        yield state
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _stopped_by(exc: BaseException):
+    """The :class:`_Stop` behind ``exc`` (a C extension may wrap it, e.g. in a ``SystemError``), or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, _Stop):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def run_with_progress(job, *, description="working", quiet=False, fields=None, on_event=None):
-    """Drive a progress generator with a rich progress bar; Ctrl-C closes the job cleanly.
+    """Drive a progress generator with a rich progress bar; Ctrl-C or SIGTERM closes the job cleanly.
 
     ``fields`` maps keys of ``Progress.data`` to format strings shown after the bar, e.g.
     ``{"strain": "ε={:.4f}", "stress": "σ={:.4g} eV/Å²"}``. An event whose data has a ``note`` prints it as a line
     of its own. ``on_event`` is called with every event (a front end's own display). The bar is drawn only on a
     terminal (piped stderr gets the notes alone, one line each) and never with ``quiet`` or ``glassfail -q``.
-    Raises :class:`Cancelled` on Ctrl-C (after the job has kept what it finished).
+    Every long command is driven here, so the signal handling (:func:`stop_on_signals`) is installed here, once.
+    Raises :class:`Interrupted` on Ctrl-C or SIGTERM (after the job has kept what it finished).
     """
     from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
@@ -176,13 +271,18 @@ def run_with_progress(job, *, description="working", quiet=False, fields=None, o
             extra = ev.message
         bar.update(task, completed=ev.done, total=ev.total, extra=extra, description=ev.stage or description)
 
-    try:
-        with bar:
-            task = bar.add_task(description, total=None, extra="")
-            return run(job, on_progress=show)
-    except KeyboardInterrupt:
-        job.close()
-        raise Cancelled("interrupted (Ctrl-C); finished work was kept") from None
+    with stop_on_signals() as signals:
+        try:
+            with bar:
+                task = bar.add_task(description, total=None, extra="")
+                return run(job, on_progress=show, should_stop=signals.should_stop)
+        except BaseException as exc:  # noqa: BLE001 - a signal's stop, however the job's code passed it on
+            if signals.signum is None and not isinstance(exc, KeyboardInterrupt):
+                raise
+            signals.closing = True
+            job.close()
+            stop = _stopped_by(exc)
+            raise Interrupted(stop.signum if stop is not None else signals.signum or signal.SIGINT) from None
 
 
 def load_input(path, *, pixel_size=None, frame=None):

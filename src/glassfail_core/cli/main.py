@@ -1,7 +1,8 @@
 """The ``glassfail`` command. One module per subcommand; each registers itself in :data:`COMMANDS`.
 
 Exit codes: 0 success; 2 a user error (bad option, bad file, bad structure) with a one-line message;
-1 a failure of the work itself (e.g. a diverging simulation); 130 interrupted.
+1 a failure of the work itself (e.g. a diverging simulation); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM
+(finished work kept either way).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main(argv=None):
         sys.exit(exc.exit_code)
     except Cancelled as exc:
         print_error(f"[yellow]Stopped:[/] {escape(str(exc))}")
-        sys.exit(130)
+        sys.exit(getattr(exc, "exit_code", 130))  # 128 + the signal that stopped it (cli.common.Interrupted)
     except InputError as exc:
         print_error(f"[red]Error:[/] {escape(str(exc))}")
         sys.exit(2)

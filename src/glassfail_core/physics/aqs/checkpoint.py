@@ -3,7 +3,10 @@
 A run with a run folder is checkpointed after every finished step (:func:`save_checkpoint`); called again with the
 same sample and parameters (same :func:`input_hash`; platform and threads may differ) it resumes from there
 (:func:`resume`), or reads back the finished result (:func:`finished_result`). The files are those of
-:mod:`glassfail_core.io.runs`.
+:mod:`glassfail_core.io.runs`: ``checkpoint.npz`` (arrays) and ``checkpoint.json`` (the rest), each written
+atomically. The arrays file also carries its own copy of the JSON (``meta``), which :func:`resume` reads: a process
+killed between the two writes leaves a newer ``checkpoint.npz`` beside an older ``checkpoint.json``, and the pair
+must not be mixed (the curve of one step with the strain of the step before).
 """
 
 from __future__ import annotations
@@ -61,8 +64,12 @@ def save_checkpoint(run, run_dir) -> None:
         "hash": run.hash, "eps": run.eps, "refine_until": run.refine_until,
         "first_event_done": run.first_event_done, "first_break_index": run.first_break_index,
         "breaks": run.breaks, "n_minimisations": run.n_minimisations, "n_evaluations": run.n_evaluations,
-        "wall": run.wall,
+        "wall": run.wall, "break_tilt": getattr(run, "break_tilt", None),
+        "break_intact_max": run.break_intact_max,
     }
+    if run.break_positions is not None:
+        arrays["break_positions"] = np.asarray(run.break_positions)
+    arrays["meta"] = np.array(json.dumps(meta))  # the JSON of this very step (see the module docstring)
     _runs.write_checkpoint(run_dir, meta, arrays)
 
 
@@ -75,6 +82,8 @@ def resume(run, run_dir) -> bool:
     if found is None:
         return False
     meta, z = found
+    if "meta" in z:  # the arrays' own copy: the JSON file may be a step behind (killed between the two writes)
+        meta = json.loads(str(z["meta"]))
     if meta.get("hash") != run.hash:
         raise InputError(f"{run_dir} holds a different run (other sample or parameters); "
                          "choose another run folder or delete it")
@@ -92,6 +101,10 @@ def resume(run, run_dir) -> bool:
     run.breaks = meta["breaks"]
     run.n_minimisations, run.n_evaluations = meta["n_minimisations"], meta["n_evaluations"]
     run.wall = meta.get("wall", 0.0)
+    if "break_positions" in z:  # the first break's configuration and bond lengths (configs.npz, result info)
+        run.break_positions = z["break_positions"]
+        run.break_tilt = meta.get("break_tilt") or 0.0
+        run.break_intact_max = meta.get("break_intact_max")
     return True
 
 
