@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 libxkbcommon-x11-0 libgl1-mesa-dri libegl1 libdbus-1-3 \
             chromium
 
-.PHONY: demo test test-slow setup sysdeps clean
+.PHONY: demo test test-slow fuzz setup sysdeps clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,10 @@ test: setup
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
+
+# Every reader fed >= 10,000 random and mutated files (GLASSFAIL_FUZZ_EXAMPLES=N to change the count per test).
+fuzz: setup
+	GLASSFAIL_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider -W ignore tests/fuzz
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, StructureFileError
 from .store import INDEX_FILE, DatasetStore
 
 __all__ = ["Dataset", "load_dataset", "Sample"]
@@ -58,9 +58,7 @@ class Dataset:
         path = self.root / INDEX_FILE
         if not path.is_file():
             raise InputError(f"{self.root} has no {INDEX_FILE} yet (run glassfail dataset build)")
-        import pandas as pd
-
-        self.table = pd.read_parquet(path)
+        self.table = _read_index(path)
 
     def __len__(self) -> int:
         return int((self.table["status"] == "ok").sum()) if len(self.table) else 0
@@ -80,6 +78,27 @@ class Dataset:
     def __iter__(self):
         for i in self.indices():
             yield self.sample(i)
+
+
+def _read_index(path):
+    """The index table, checked: readable Parquet with integer ``index``, ``status`` and ``split`` columns."""
+    import pandas as pd
+
+    redo = "run glassfail dataset build on the folder again to rebuild it from the sample files"
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises OSError, ArrowInvalid, ... on a damaged file
+        text = " ".join(str(exc).split())[:160]
+        raise StructureFileError(path, f"damaged dataset index ({type(exc).__name__}: {text}); {redo}") from None
+    missing = [c for c in ("index", "status", "split") if c not in table.columns]
+    if missing:
+        raise StructureFileError(path, f"dataset index lacks column(s) {', '.join(missing)}; {redo}")
+    if len(table):
+        idx = pd.to_numeric(table["index"], errors="coerce")
+        if idx.isna().any() or (idx < 0).any() or (idx != idx.round()).any():
+            raise StructureFileError(path, f"dataset index holds sample numbers that are not counts; {redo}")
+        table = table.assign(index=idx.astype(np.int64))
+    return table
 
 
 def load_dataset(root) -> Dataset:

@@ -119,8 +119,10 @@ class DatasetStore:
                 d = {k: z[k] for k in SAMPLE_KEYS}
             d["labels"] = json.loads(str(d["labels"]))
             d["meta"] = json.loads(str(d["meta"]))
+            _check_sample(d)
         except Exception as exc:  # noqa: BLE001 - zip, key, JSON and value errors all mean "damaged"
-            raise StructureFileError(path, f"damaged sample file ({type(exc).__name__}: {exc})") from None
+            text = " ".join(str(exc).split())[:200]
+            raise StructureFileError(path, f"damaged sample file ({type(exc).__name__}: {text})") from None
         return d
 
     def is_valid(self, index: int) -> bool:
@@ -135,8 +137,11 @@ class DatasetStore:
         """The relaxed initial structure of sample ``index`` (full precision)."""
         d = self.read_sample(index)
         species = np.where(d["species"] == 1, "O", "Si")
+        glass_info = d["meta"].get("glass_info", {})
+        if not isinstance(glass_info, dict):
+            raise StructureFileError(self.sample_path(index), "damaged sample file (meta.glass_info is not a mapping)")
         return Glass(d["positions"], species, d["cell"], pbc=tuple(bool(b) for b in d["pbc"]),
-                     info={"dataset_sample": int(index), **d["meta"].get("glass_info", {})})
+                     info={"dataset_sample": int(index), **glass_info})
 
     def read_failure(self, index: int) -> Optional[dict]:
         try:
@@ -156,6 +161,27 @@ class DatasetStore:
         with atomic_path(path) as tmp:
             table.to_parquet(tmp, index=False)
         return path
+
+
+#: Shape of every numeric array of a sample file (-1: any length).
+_SHAPES = {"positions": (-1, 2), "species": (-1,), "cell": (2,), "pbc": (2,), "strains": (-1,), "stresses": (-1,),
+           "energies": (-1,), "n_broken": (-1,), "break_bonds": (-1, 2), "break_strains": (-1,),
+           "break_sites": (-1, 2)}
+
+
+def _check_sample(d: dict) -> None:
+    """Raise ValueError when a decoded sample's arrays or JSON parts do not have the layout :func:`sample_arrays`
+    writes (a damaged or hand-edited file)."""
+    for k, shape in _SHAPES.items():
+        v = d[k]
+        if v.dtype.kind not in "fiub" or v.ndim != len(shape) or any(
+                want not in (-1, got) for want, got in zip(shape, v.shape)):
+            raise ValueError(f"{k} has shape {v.shape} and type {v.dtype}, expected {shape} numbers")
+    if len(d["species"]) != len(d["positions"]):
+        raise ValueError(f"{len(d['species'])} species for {len(d['positions'])} positions")
+    for k in ("labels", "meta"):
+        if not isinstance(d[k], dict):
+            raise ValueError(f"{k} is not a JSON object")
 
 
 def sample_arrays(glass: Glass, result, labels, meta: dict) -> dict:

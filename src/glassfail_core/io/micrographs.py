@@ -48,6 +48,13 @@ def _unit_to_a(unit):
     return LENGTH_UNITS_IN_A.get(u)
 
 
+def _why(exc, named=True) -> str:
+    """A library's exception as one short line (their messages can span lines: hints, listings of plugins)."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if named else (text or type(exc).__name__)
+
+
 def _family(path: Path) -> str:
     fam = MICROGRAPH_FORMATS.get(path.suffix.lower())
     if fam is None:
@@ -89,9 +96,9 @@ def _read_tiff(path):
             res = page.resolution
             resunit = int(page.resolutionunit) if page.resolutionunit is not None else 1
     except (tifffile.TiffFileError, ValueError, OSError, EOFError, KeyError, IndexError, TypeError) as exc:
-        raise StructureFileError(path, f"not a readable TIFF (truncated or corrupt?): {exc}") from None
+        raise StructureFileError(path, f"not a readable TIFF (truncated or corrupt?): {_why(exc, named=False)}") from None
     except Exception as exc:  # tifffile raises assorted errors on damaged files
-        raise StructureFileError(path, f"not a readable TIFF: {type(exc).__name__}: {exc}") from None
+        raise StructureFileError(path, f"not a readable TIFF: {_why(exc)}") from None
     info = {"format": "tiff", "axes": axes}
     ps, origin = None, None
     meta = ij.get(_META_KEY)
@@ -136,7 +143,7 @@ def _read_image(path):
         data = np.asarray(iio.imread(path, index=None))
     except Exception as exc:
         raise StructureFileError(path, f"not a readable {path.suffix.lstrip('.').upper()} image (truncated or corrupt?): "
-                                       f"{type(exc).__name__}: {exc}") from None
+                                       f"{_why(exc)}") from None
     rgb = data.ndim >= 3 and data.shape[-1] in (3, 4)
     return data, None, None, {"format": path.suffix.lstrip(".").lower(), "rgb": bool(rgb)}
 
@@ -161,7 +168,7 @@ def _read_rsciio(path, family):
         raise
     except Exception as exc:
         raise StructureFileError(path, f"not a readable {path.suffix} file (truncated or corrupt?): "
-                                       f"{type(exc).__name__}: {exc}") from None
+                                       f"{_why(exc)}") from None
     images = [d for d in items if np.asarray(d.get("data")).ndim >= 2
               and sum(not a.get("navigate", False) for a in d.get("axes", [])) == 2]
     if not images:

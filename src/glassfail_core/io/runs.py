@@ -39,6 +39,12 @@ _RESULT, _CURVES, _CONFIGS = "result.json", "curves.npz", "configs.npz"
 _CHECKPOINT_META, _CHECKPOINT_ARRAYS = "checkpoint.json", "checkpoint.npz"
 
 
+def _why(exc) -> str:
+    """An exception as one short line (the type, then the message's words)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
 def _read_npz(path) -> dict:
     with np.load(path, allow_pickle=False) as z:
         return {k: np.array(z[k]) for k in z.files}
@@ -74,9 +80,17 @@ def read_run_result(run_dir) -> "_result.FractureResult":
     try:
         d = json.loads((run_dir / _RESULT).read_text())
         arrays = _read_npz(run_dir / _CURVES)
-    except (OSError, ValueError, KeyError) as exc:
-        raise StructureFileError(run_dir, f"not a readable glassfail run folder ({exc})") from None
-    return _result.FractureResult.from_dict(d, arrays)
+    except Exception as exc:  # noqa: BLE001 - OS, JSON, zip, zlib and npy errors all mean "damaged"
+        raise StructureFileError(run_dir, f"not a readable glassfail run folder ({_why(exc)})") from None
+    if not isinstance(d, dict) or d.get("format", RESULT_FORMAT) != RESULT_FORMAT:
+        raise StructureFileError(run_dir / _RESULT, f"not a glassfail run result (format is not {RESULT_FORMAT!r})")
+    for k, v in arrays.items():
+        if v.dtype.kind not in "fiub":
+            raise StructureFileError(run_dir / _CURVES, f"curve {k!r} holds {v.dtype} values, not numbers")
+    try:
+        return _result.FractureResult.from_dict(d, arrays)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise StructureFileError(run_dir / _RESULT, f"damaged run result ({_why(exc)})") from None
 
 
 def has_run_result(run_dir) -> bool:
@@ -99,8 +113,8 @@ def read_configs(run_dir) -> dict:
     path = Path(run_dir) / _CONFIGS
     try:
         return _read_npz(path)
-    except (OSError, ValueError) as exc:
-        raise StructureFileError(path, f"not readable run configurations ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - OS, zip, zlib and npy errors all mean "damaged"
+        raise StructureFileError(path, f"not readable run configurations ({_why(exc)})") from None
 
 
 def write_checkpoint(run_dir, meta: Mapping, arrays: Mapping) -> None:

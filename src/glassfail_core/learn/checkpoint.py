@@ -116,12 +116,18 @@ def _read_config(root: Path) -> dict:
         raise ModelFileError(cpath, f"not a model config (unreadable JSON: {exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(cpath, f"not a glassfail model config (format is not {FORMAT!r})")
-    if int(config.get("format_version", 0)) > FORMAT_VERSION:
-        raise ModelFileError(cpath, f"model format version {config.get('format_version')} is newer than this "
-                                    f"glassfail reads ({FORMAT_VERSION}); update glassfail")
+    version = config.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(cpath, f"model format version must be an integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(cpath, f"model format version {version} is newer than this glassfail reads "
+                                    f"({FORMAT_VERSION}); update glassfail")
     missing = [k for k in ("architecture", "input", "normalisation", "targets") if k not in config]
     if missing:
         raise ModelFileError(cpath, f"model config lacks {', '.join(missing)}")
+    for key, kind in (("architecture", dict), ("input", dict), ("normalisation", dict), ("targets", list)):
+        if not isinstance(config[key], kind):
+            raise ModelFileError(cpath, f"model config: {key} must be a JSON {'object' if kind is dict else 'list'}")
     return config
 
 
@@ -140,6 +146,23 @@ def _read_weights(wpath: Path, config: dict) -> dict:
     if meta.get("format") != FORMAT:
         raise ModelFileError(wpath, "safetensors file is not a glassfail model's weights")
     return tensors, meta
+
+
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _check_depths(cpath: Path, architecture: dict, n_tensors: int) -> None:
+    """Refuse an architecture with more blocks than the weights have tensors (each block has several): such a
+    config could only be a tampered one, and building it would take forever."""
+    try:
+        n_blocks = sum(int(d) for d in architecture.get("depths", ()))
+    except (TypeError, ValueError, OverflowError):
+        raise ModelFileError(cpath, f"bad architecture (depths must be integers, got "
+                                    f"{architecture.get('depths')!r})") from None
+    if n_blocks > n_tensors:
+        raise ModelFileError(cpath, f"bad architecture ({n_blocks} blocks for {n_tensors} weight tensors)")
 
 
 def load_model(path, *, device: str = "cpu") -> Model:
@@ -162,13 +185,16 @@ def load_model(path, *, device: str = "cpu") -> Model:
     if not root.is_dir():
         raise ModelFileError(root, "not a glassfail model (a model is a folder with config.json and "
                                    "model.safetensors)")
+    import torch
+
     config = _read_config(root)
-    try:
-        net = build_network(config["architecture"])
-    except InputError as exc:
-        raise ModelFileError(root / CONFIG, f"bad architecture: {exc}") from None
     tensors, meta = _read_weights(root / WEIGHTS, config)
-    expected = net.state_dict()
+    _check_depths(root / CONFIG, config["architecture"], len(tensors))
+    try:
+        with torch.device("meta"):  # shapes only: a config asking for a huge network allocates nothing
+            expected = build_network(config["architecture"]).state_dict()
+    except (InputError, TypeError, ValueError, OverflowError, RuntimeError) as exc:
+        raise ModelFileError(root / CONFIG, f"bad architecture ({_one_line(exc)})") from None
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
         raise ModelFileError(root / WEIGHTS, f"weights do not fit the architecture ({len(missing)} missing, "
@@ -183,6 +209,11 @@ def load_model(path, *, device: str = "cpu") -> Model:
     if meta.get("fingerprint") != config["fingerprint"]:
         raise ModelFileError(root / WEIGHTS, "weights and config.json belong to different models (fingerprint "
                                              "mismatch)")
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ModelFileError(root / WEIGHTS, f"weights hold NaN or infinite values (e.g. {bad[0]}); the file is "
+                                             "damaged")
+    net = build_network(config["architecture"])  # its size is now that of the weights on disk
     net.load_state_dict(tensors)
     net.to(device).eval()
     return Model(net, config, str(root), file_sha256(root / WEIGHTS))
