@@ -19,6 +19,22 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: Path, dpi=100) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def _histograms(ax, model_values, baselines: dict, bins, xlabel, title):
+    """The model's values filled, each baseline's beside them (one panel)."""
+    ax.hist(model_values, bins=bins, alpha=0.7, label="model")
+    for name, v in baselines.items():
+        ax.hist(v, bins=bins, histtype="step", label=name)
+    ax.set(xlabel=xlabel, ylabel="samples", title=title)
+    ax.legend(fontsize=7)
+
+
 def _best_baseline(sec):
     got = [(b, s.get("r2")) for b, s in sec["baselines"].items() if s.get("r2") is not None]
     return max(got, key=lambda x: x[1])[0] if got else None
@@ -46,17 +62,10 @@ def _parity(report, out: Path) -> list:
                title=f"R² {m['r2'] if m['r2'] is None else round(m['r2'], 3)}, "
                      f"r² {m['pearson_r2'] if m['pearson_r2'] is None else round(m['pearson_r2'], 3)}")
         ax.legend(fontsize=7)
-        ax = axes[1]
-        ax.hist(p - y, bins=20, alpha=0.7, label="model")
-        if b is not None:
-            ax.hist(bp - y, bins=20, alpha=0.5, color="grey", label=b)
-        ax.set(xlabel="predicted − true", ylabel="samples", title="errors")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = out / f"parity_{t}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
+        err = p - y
+        bins = np.histogram_bin_edges(err[np.isfinite(err)], bins=20) if np.isfinite(err).any() else 20
+        _histograms(axes[1], err, {} if b is None else {b: bp - y}, bins, "predicted − true", "errors")
+        paths.append(_save(plt, fig, out / f"parity_{t}.png"))
     return paths
 
 
@@ -68,14 +77,10 @@ def _sites(report, out: Path) -> list:
             continue
         rows = [r["sites"][site] for r in report["per_sample"] if "distance" in r["sites"].get(site, {})]
         fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-        ax = axes[0]
         bins = np.linspace(0, max(40, max(r["distance"] for r in rows)), 21)
-        ax.hist([r["distance"] for r in rows], bins=bins, alpha=0.7, label="model")
-        for b in sec["baselines"]:
-            ax.hist([r["baselines"][b]["distance"] for r in rows if b in r.get("baselines", {})], bins=bins,
-                    histtype="step", label=b)
-        ax.set(xlabel="distance to the true site (Å)", ylabel="samples", title=site)
-        ax.legend(fontsize=7)
+        _histograms(axes[0], [r["distance"] for r in rows],
+                    {b: [r["baselines"][b]["distance"] for r in rows if b in r.get("baselines", {})]
+                     for b in sec["baselines"]}, bins, "distance to the true site (Å)", site)
         ax = axes[1]
         for key, curve in sec["reliability"].items():
             ax.plot([c["confidence"] for c in curve], [c["frequency"] for c in curve], "o-", label=f"r = {key}")
@@ -83,11 +88,7 @@ def _sites(report, out: Path) -> list:
         ax.set(xlabel="map mass within r of the predicted site", ylabel="truth within r (frequency)",
                title="map reliability", xlim=(0, 1), ylim=(0, 1))
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = out / f"sites_{site}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out / f"sites_{site}.png"))
     return paths
 
 
@@ -111,11 +112,7 @@ def _examples(examples, model, out: Path) -> list:
             if len(pts):
                 ax.plot(*np.mod(pts, r.glass.cell).T if all(r.glass.pbc) else pts.T, "c.", ms=4, label="truth")
             ax.set_title(f"{name} map", fontsize=8)
-    fig.tight_layout()
-    path = out / "example_maps.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return [path]
+    return [_save(plt, fig, out / "example_maps.png", dpi=90)]
 
 
 def report_plots(report: dict, examples, model, out: Path) -> list:
