@@ -16,7 +16,10 @@ so that the same code runs
 * in tests and scripts, synchronously with :func:`run`.
 
 Cancelling = stop iterating and ``close()`` the generator: it receives ``GeneratorExit`` at its current ``yield``,
-and its ``finally`` blocks keep what was finished (results are written atomically as they are made).
+and its ``finally`` blocks keep what was finished (results are written atomically as they are made). ``should_stop``
+(:func:`run`) asks for that between events: the napari widgets' Cancel button, and in the CLI Ctrl-C and SIGTERM
+(:func:`glassfail_core.cli.common.stop_on_signals`, which interrupts a job that yields nothing for a while where it
+is, as ``KeyboardInterrupt`` does; the job's ``finally`` blocks run either way).
 """
 
 from __future__ import annotations

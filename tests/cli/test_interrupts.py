@@ -21,7 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glassfail_core.cli import common
+from glassfail_core.cli.common import Interrupted, run_with_progress
 from glassfail_core.cli.main import main
+from glassfail_core.progress import Progress
 
 SEED = int(os.environ.get("GLASSFAIL_KILL_SEED", "19"))
 GLASSFAIL = [sys.executable, "-m", "glassfail_core"]
@@ -117,6 +120,73 @@ def _alive(pid):
     return state != "Z"
 
 
+# ------------------------------------------------------------------------------------------------- in this process
+def _job(log, steps=50, swallow=False, on_step=None):
+    try:
+        for k in range(steps):
+            if on_step is not None:
+                try:
+                    on_step(k)
+                except Exception:  # noqa: BLE001 - a job whose own error handling swallows a forced stop
+                    if not swallow:
+                        raise
+            log.append(k)
+            yield Progress("count", k + 1, steps)
+        return "done"
+    finally:
+        log.append("cleaned up")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_closes_the_job_at_its_next_event(signum):
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    log = []
+    with pytest.raises(Interrupted) as exc:
+        run_with_progress(_job(log, on_step=lambda k: k == 3 and os.kill(os.getpid(), signum)), quiet=True)
+    assert exc.value.exit_code == 128 + signum
+    assert log == [0, 1, 2, 3, "cleaned up"]  # step 3 finished, nothing after it
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_a_job_that_yields_nothing_is_stopped_where_it_is(monkeypatch):
+    monkeypatch.setattr(common, "STOP_GRACE", 0.2)
+    log, t0 = [], time.time()
+
+    def busy(k):
+        if k == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+            while time.time() < t0 + 30:  # a wait with no progress event (Dask workers, one long step)
+                time.sleep(0.01)
+
+    with pytest.raises(Interrupted):
+        run_with_progress(_job(log, on_step=busy), quiet=True)
+    assert time.time() - t0 < 10 and log == [0, "cleaned up"]
+
+
+def test_a_swallowed_stop_still_stops_and_cleanup_ignores_more_signals(monkeypatch):
+    monkeypatch.setattr(common, "STOP_GRACE", 0.1)
+    log = []
+
+    def step(k):
+        if k == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+            try:
+                time.sleep(5)  # the forced stop lands in compiled code, which wraps it (numba: a SystemError)
+            except KeyboardInterrupt as stop:
+                raise SystemError("returned a result with an exception set") from stop
+
+    def job():
+        try:
+            yield from _job(log, swallow=True, on_step=step)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # an impatient second `kill` while cleaning up: ignored
+            log.append("index written")
+
+    with pytest.raises(Interrupted) as exc:
+        run_with_progress(job(), quiet=True)
+    assert exc.value.exit_code == 143 and log == [0, 1, "cleaned up", "index written"]
+
+
 # ------------------------------------------------------------------------------------------------------------- deform
 @pytest.fixture(scope="module")
 def deform_reference(tmp_path_factory):
@@ -152,22 +222,37 @@ def test_deform_stops_on_sigterm_and_on_an_ignored_sigint(tmp_path, signum):
     assert res["complete"] is False and len(np.load(run / "curves.npz")["strains"]) >= 6
 
 
-def test_deform_killed_three_times_ends_as_an_uninterrupted_run(tmp_path, deform_reference):
-    rng, run = random.Random(SEED), tmp_path / "run"
+def _deform_killed_at(run, thresholds, rng):
+    """``deform`` into ``run`` killed once the checkpoint reaches each strain of ``thresholds`` (plus a random
+    delay), then run to its end; the strains each killed run had reached."""
     args = ("deform", SAMPLES / "stone_wales_8x8.extxyz", "-o", run, *DEFORM)
     eps = lambda: (_json(run / "checkpoint.json") or {}).get("eps", 0)  # noqa: E731
-    ref_peak = _json(deform_reference / "result.json")["peak_strain"]
     kept = []
-    for threshold in (0.01, 0.04, ref_peak - 0.004):  # before, well into, and in the refined interval of the event
+    for threshold in thresholds:
         proc = start(*args)
         kill_at(proc, lambda: eps() >= threshold, f"ε ≥ {threshold}", rng, 0.3)
         kept.append(eps())
-    assert kept == sorted(kept) and kept[-1] < ref_peak + 0.01, f"each run went on from the last (seed {SEED})"
-    proc = start(*args)
-    rc, out, err = finish(proc)
+    rc, out, err = finish(start(*args))
     assert rc == 0, err
     assert "resuming the unfinished run" in err
-    _same_run(deform_reference, run)
+    return kept
+
+
+def test_deform_killed_three_times_ends_as_an_uninterrupted_run(tmp_path, deform_reference):
+    ref = _json(deform_reference / "result.json")
+    # before the first event, well into the loading, inside the refined interval of the first break
+    kept = _deform_killed_at(tmp_path / "run", (0.01, 0.04, ref["rupture_strain"] - 0.001), random.Random(SEED))
+    assert kept == sorted(kept) and kept[-1] < ref["rupture_strain"] + 0.01, f"killed mid-way (seed {SEED})"
+    _same_run(deform_reference, tmp_path / "run")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_deform_killed_at_random_strains(tmp_path, deform_reference, seed):
+    rng = random.Random(seed)
+    end = float(np.load(deform_reference / "curves.npz")["strains"][-1])
+    _deform_killed_at(tmp_path / "run", sorted(rng.uniform(0, end) for _ in range(5)), rng)
+    _same_run(deform_reference, tmp_path / "run")
 
 
 # ------------------------------------------------------------------------------------------------- dataset build

@@ -182,8 +182,9 @@ class _Signals:
         self.signum, self.closing = None, False
 
     def should_stop(self) -> bool:
-        """Polled between progress events: True once, after a signal (the job is then closed at its ``yield``)."""
-        if self.signum is None or self.closing:
+        """Polled between progress events: True after a signal (the job is then closed at its ``yield``). Still
+        True if a forced stop was swallowed by the job's own error handling (a batch file's row, say)."""
+        if self.signum is None:
             return False
         self.closing = True
         signal.setitimer(signal.ITIMER_REAL, 0)
