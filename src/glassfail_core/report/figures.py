@@ -41,7 +41,7 @@ CAPTIONS = {
 
 def _save(fig, path: Path, dpi: int = 100) -> str:
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight", pad_inches=0.1)
     _plt().close(fig)
     return path.name
 
@@ -121,14 +121,15 @@ def maps_figure(expl, labels, path) -> str:
     panels = [(pred.maps[k], pred.map_pixel_size, pred.map_origin, t, "inferno", "probability per pixel")
               for k, t in (("crack", "failure site map"), ("first_break", "first-break site map")) if k in pred.maps]
     panels.append((expl.heatmap, expl.pixel_size, expl.origin,
-                   f"Grad-CAM of the failure strain ({expl.copies} copies)", "magma", "failure strain per pixel"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.2 * ly / lx + 1.3), squeeze=False)
+                   f"Grad-CAM, failure strain ({expl.copies} copies)", "magma", "failure strain per pixel"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0 * ly / lx + 0.8), squeeze=False)
     for ax, (values, px, org, title, cmap, label) in zip(axes[0], panels):
         _map_panel(ax, expl, np.asarray(values, float), px, org, truth, title, cmap, label)
     axes[0, 0].set_ylabel("y (Å)")
     handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout()
+    fig.legend(handles, [n.replace("true", "simulated") for n in names], loc="upper center", ncol=4, fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, 0.02))
     return _save(fig, Path(path))
 
 
@@ -158,7 +159,8 @@ def curve_figure(result, labels, pred, path) -> str:
     ax2 = ax.twinx()
     ax2.step(eps, np.asarray(result.n_broken), where="post", color="0.6", lw=1)
     ax2.set_ylabel("bonds broken", color="0.45")
-    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles, names, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
     fig.tight_layout()
     return _save(fig, Path(path))
 
