@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import InputError
 from .common import console, emit_json, json_option, run_with_progress
 from .options import output_folder
 
@@ -68,7 +69,15 @@ def command(folder, out_dir, pattern, tasks, model_dir, pixel_size, workers, sch
     summary = run_with_progress(job, description="batch", quiet=as_json)
     if as_json:
         emit_json(summary.to_dict())
-        return
+    else:
+        _report(summary)
+    if summary.total and summary.failed == summary.total:  # nothing usable: a script must not take it for success
+        name, error = next(iter((summary.errors or {}).items()), ("", ""))
+        raise InputError(f"none of the {summary.total} file(s) in {folder} could be processed (e.g. {name}: "
+                         f"{' '.join(str(error).split())}); check them, the table {summary.table} lists each error")
+
+
+def _report(summary):
     console.print(f"{summary.table}: {summary.done + summary.kept} file(s) done ({summary.done} now, {summary.kept} "
                   f"before), {summary.failed} failed, of {summary.total}; tasks {'+'.join(summary.tasks)}",
                   highlight=False, markup=False)

@@ -21,7 +21,7 @@ def _f(v, fmt=".3f"):
 @click.option("-o", "--out", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               callback=output_folder,
               help="Folder for report.json and the PNG plots.")
-@click.option("--limit", type=int, default=None, help="At most this many samples.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many samples.")
 @click.option("--no-baselines", is_flag=True, help="Skip the baselines.")
 @click.option("--recipe", type=click.Path(exists=True, path_type=Path), default=None,
               help="recipe.json of the reference study's recipe (benchmarks/recipe_baseline.py), added as the "

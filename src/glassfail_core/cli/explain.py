@@ -26,12 +26,13 @@ from .options import output_folder
 @click.option("--variant", type=click.Choice(["relu", "abs", "neg", "signed"]), default="relu", show_default=True,
               help="relu: standard Grad-CAM (raises the prediction); abs: the reference study's |Σ α A|; neg: "
                    "lowers it; signed: Σ α A.")
-@click.option("--copies", type=int, default=None,
+@click.option("--copies", type=click.IntRange(min=1), default=None,
               help="Augmented copies averaged (default 64; non-periodic inputs: the 4 flips).")
 @click.option("--axis", type=click.Choice(["x", "y"]), default="x", show_default=True, help="Loading axis.")
 @click.option("--truth", "truth_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="A deform run folder of this structure: its true failure and first-break sites are marked.")
-@click.option("--pixel-size", type=float, default=None, help="Å/px of a micrograph without calibration.")
+@click.option("--pixel-size", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Å/px of a micrograph without calibration.")
 @click.option("--frame", type=int, default=None, help="Frame of a micrograph stack.")
 @json_option
 def command(input_path, out_dir, model_dir, target, layer, variant, copies, axis, truth_dir, pixel_size, frame,

@@ -25,7 +25,8 @@ def _rings(ctx, param, value):
               callback=output_file("structure"), help="Output structure file (.extxyz keeps all metadata; .xyz, .data also work).")
 @click.option("--rings", default="16x18", show_default=True, callback=_rings,
               help="Dual lattice columns x rows (rows even); 16x18 gives 576 Si + 864 O.")
-@click.option("--variance", type=float, default=1.0, show_default=True, help="Target ring-size variance s² (0: crystal).")
+@click.option("--variance", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Target ring-size variance s² (0: crystal).")
 @click.option("--seed", type=int, default=None, help="Random seed (drawn and recorded when omitted).")
 @click.option("--alpha", type=float, default=0.3, show_default=True, help="Target Aboav–Weaire parameter.")
 @click.option("--max-ring", type=int, default=10, show_default=True, help="Largest ring size allowed (smallest: 4).")

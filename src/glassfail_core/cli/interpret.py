@@ -23,10 +23,11 @@ from .options import output_folder
               default="failure_strain", show_default=True, help="Scalar prediction whose maps are read.")
 @click.option("--layer", default=None, help="stem, stage1, stage2, stage3 or an encoder module (default: the deepest "
                                             "stage whose map is at least 16 × 16).")
-@click.option("--copies", type=int, default=64, show_default=True, help="Augmented copies averaged per map.")
-@click.option("--null", "n_null", type=int, default=200, show_default=True,
+@click.option("--copies", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Augmented copies averaged per map.")
+@click.option("--null", "n_null", type=click.IntRange(min=10), default=200, show_default=True,
               help="Randomly shifted maps per sample for the null distributions.")
-@click.option("--limit", type=int, default=None, help="At most this many samples of the split.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many samples of the split.")
 @click.option("--no-nonaffine", is_flag=True, help="Skip the non-affine response to a small strain (a relaxation "
                                                    "per sample).")
 @click.option("--no-sanity", is_flag=True, help="Skip the randomisation checks.")

@@ -38,7 +38,8 @@ def _interval(d, fmt=".4f"):
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
               help="Model folder (default: the shipped model).")
-@click.option("--pixel-size", type=float, default=None, help="Å/px of a micrograph without calibration.")
+@click.option("--pixel-size", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Å/px of a micrograph without calibration.")
 @click.option("--frame", type=int, default=None, help="Frame of a micrograph stack.")
 @click.option("--axis", type=click.Choice(["x", "y"]), default="x", show_default=True, help="Loading axis.")
 @click.option("--angle", type=float, default=None,
