@@ -27,7 +27,7 @@ table{border-collapse:collapse;margin:.6em 0 1em} td,th{border:1px solid #ccc;pa
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.9em;color:#555}
 .lead{font-size:1.08em} .note{background:#fff6d6;border:1px solid #e8d48a;padding:.6em 1em}
-.row{display:flex;gap:1em;flex-wrap:wrap;align-items:flex-start} .row figure{flex:1 1 420px}
+table.text td:nth-child(2){text-align:left} .row{display:flex;gap:1em;flex-wrap:wrap;align-items:flex-start} .row figure{flex:1 1 420px}
 .good{color:#17702d} .bad{color:#a32020} code{background:#f4f4f4;padding:0 .25em} .small{font-size:.88em;color:#555}
 """
 
@@ -46,10 +46,10 @@ def _interval(d, fmt=".4f") -> str:
     return f"{d['low']:{fmt}} – {d['high']:{fmt}}"
 
 
-def _table(head, rows) -> str:
+def _table(head, rows, cls: str = "") -> str:
     h = "".join(f"<th>{escape(str(c))}</th>" for c in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{h}</tr>{body}</table>"
+    return f"<table class='{cls}'><tr>{h}</tr>{body}</table>" if cls else f"<table><tr>{h}</tr>{body}</table>"
 
 
 def _figure(report, key) -> str:
@@ -62,7 +62,8 @@ def _figure(report, key) -> str:
 
 def _intro(r) -> str:
     t = r["timings"]
-    quick = ("<p class='note'><b>Quick mode</b> (for tests): a small 320-atom glass and few Grad-CAM copies, to "
+    quick = (f"<p class='note'><b>Quick mode</b> (for tests): a small {r['glass']['n_atoms']}-atom glass and "
+             f"{r['inputs']['copies']} Grad-CAM copies, to "
              "run every stage fast. The numbers below are real but not the demo's; run <code>glassfail demo</code> "
              "for the full report.</p>") if r["mode"] == "quick" else ""
     return (f"<h1>glassfail: where and when does this glass break?</h1>"
@@ -211,7 +212,7 @@ def _made(r) -> str:
     rows = [[escape(k), escape(STAGES.get(k, "")), f"{v:.1f}"] for k, v in t["stages"].items()]
     rows.append(["<b>total</b>", "", f"<b>{t['total_s']:.1f}</b>"])
     i = r["inputs"]
-    return ("<h2>6. How this report was made</h2>" + _table(["stage", "what", "seconds"], rows)
+    return ("<h2>6. How this report was made</h2>" + _table(["stage", "what", "seconds"], rows, "text")
             + f"<p class='small'>Inputs: <code>{escape(Path(i['glass']).name)}</code>, "
               f"<code>{escape(Path(i['micrograph']).name)}</code>; Grad-CAM copies {i['copies']}. Rerun with "
               f"<code>glassfail demo -o DIR</code>{' --quick' if i['quick'] else ''}; open the data in napari with "

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
@@ -220,7 +220,9 @@ def demo_steps(out_dir="demo_out", *, quick: bool = False, model=None,
     yield clock.start("simulate")
     sim_dir = out / SIMULATION_DIR
     _clear_simulation(sim_dir)
-    params = AQSParams(**{**inputs.protocol, "axis": "x", "mode": "tension", "platform": "NumPy", "threads": 1})
+    known = {f.name for f in fields(AQSParams)}  # a protocol recorded by another version may have other keys
+    params = AQSParams(**{**{k: v for k, v in inputs.protocol.items() if k in known}, "axis": "x", "mode": "tension",
+                          "platform": "NumPy", "threads": 1})
     result = yield from _relabel("simulate", deform_steps(glass, params, run_dir=sim_dir))
     labels = labels_from_result(result, fraction=params.failure_fraction)
     yield clock.done("simulate", numbers.simulation_line(labels, result))
