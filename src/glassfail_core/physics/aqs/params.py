@@ -8,10 +8,13 @@ from typing import Mapping, Optional
 
 from ...errors import InputError
 
-__all__ = ["AQSParams", "STRAIN_TOL"]
+__all__ = ["AQSParams", "STRAIN_TOL", "MAX_STRAIN"]
 
 #: Two strains closer than this are the same (round-off of the strain grid).
 STRAIN_TOL = 1e-12
+#: The largest ``max_strain`` accepted: beyond 100 % strain no network survives (silica breaks near 0.1), so a
+#: larger value is a typo (``--max-strain 50`` for 0.50) that would only grind through thousands of empty steps.
+MAX_STRAIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,10 @@ class AQSParams:
             pos(name, allow_zero=True)
         if self.refine_step >= self.step:
             raise InputError(f"AQSParams.refine_step ({self.refine_step}) must be smaller than step ({self.step})")
+        if self.max_strain > MAX_STRAIN:
+            raise InputError(f"AQSParams.max_strain ({self.max_strain}) is beyond {MAX_STRAIN:g} ({MAX_STRAIN:.0%} "
+                             "strain), where no network survives; silica breaks near 0.1, give at most "
+                             f"{MAX_STRAIN:g}")
         if self.max_strain < self.step:
             raise InputError(f"AQSParams.max_strain ({self.max_strain}) is smaller than one step ({self.step})")
         choices = {"axis": ("x", "y"), "transverse": ("fixed", "relaxed"), "until": ("first", "failure", "complete"),

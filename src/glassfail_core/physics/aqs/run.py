@@ -84,9 +84,13 @@ class AQSRun:
         self.separated, self.separation_strain = False, None
 
     # ---------------------------------------------------------------- physics of one state
-    def _minimize(self, pos, cell, tilt=0.0):
+    def _minimize(self, pos, cell, tilt=0.0, at=None):
         self.engine.set_state(pos, cell, tilt=tilt)
-        res = self.engine.minimize(self.params.fmax, max_iterations=self.params.max_iterations)
+        try:
+            res = self.engine.minimize(self.params.fmax, max_iterations=self.params.max_iterations)
+        except SimulationError as exc:  # name the step: "atoms 3 and 20 collapsed" alone does not say when
+            eps = self.eps if at is None else at
+            raise SimulationError(f"at strain {eps:.4f} (step {len(self.strains)}): {exc}") from exc
         self.n_minimisations += 1
         self.n_evaluations += res.evaluations
         if not res.converged and res.fmax > 100 * self.params.fmax:
@@ -152,7 +156,7 @@ class AQSRun:
         """Strain from the current state to ``eps_to``, minimise, measure (no state change)."""
         pos, cell = self.loading.increment(self.pos, self.cell, self.eps, eps_to)
         tilt = self.loading.tilt_at(eps_to) if self.loading.periodic_shear else 0.0
-        pos, res = self._minimize(pos, cell, tilt)
+        pos, res = self._minimize(pos, cell, tilt, at=eps_to)
         if self.params.transverse == "relaxed":
             pos, cell, res = self._relax_transverse(pos, cell, res)
         stress, sig_t, force = self._measure(pos, cell, res, tilt)
