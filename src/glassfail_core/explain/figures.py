@@ -25,20 +25,14 @@ from typing import Optional
 import numpy as np
 
 from .._atomic import atomic_path, write_json
+from .._mpl import pyplot
 from .mapping import atom_table, write_atoms, write_table
 
-__all__ = ["write_explanation", "heatmap_figure", "write_tiff", "FILES"]
+__all__ = ["write_explanation", "heatmap_figure", "write_tiff", "FILES", "image_extent", "draw_sites", "draw_structure",
+           "truth_dict"]
 
 FILES = ("heatmap.png", "heatmap.tif", "atoms.csv", "atoms.extxyz", "rings.csv", "explanation.json")
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def write_tiff(path, heat, pixel_size, origin, meta: dict) -> Path:
@@ -52,13 +46,13 @@ def write_tiff(path, heat, pixel_size, origin, meta: dict) -> Path:
     return Path(path)
 
 
-def _extent(shape, pixel_size, origin):
+def image_extent(shape, pixel_size, origin):
     h, w = shape
     px, py = (pixel_size, pixel_size) if np.ndim(pixel_size) == 0 else pixel_size
     return (origin[0], origin[0] + w * px, origin[1] + h * py, origin[1])
 
 
-def _sites(ax, expl, truth):
+def draw_sites(ax, expl, truth):
     pred = expl.prediction
     for xy, marker, label in ((pred.failure_site, "*", "predicted failure"),
                               (pred.first_break_site, "^", "predicted first break")):
@@ -71,7 +65,7 @@ def _sites(ax, expl, truth):
                 ax.plot(*truth[key], marker=marker, ms=13, mec="k", mfc="white", ls="none", label=label)
 
 
-def _structure(ax, expl):
+def draw_structure(ax, expl):
     from matplotlib.collections import PolyCollection
 
     from ..colors import ring_colors
@@ -100,16 +94,16 @@ def _inside(expl) -> np.ndarray:
 
 def heatmap_figure(expl, path, truth: Optional[dict] = None) -> Path:
     """The PNG described in the module docstring."""
-    plt = _plt()
+    plt = pyplot()
     panels = 2 if expl.image is not None else 1
     fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 6), squeeze=False)
     ax = axes[0, 0]
-    ext = _extent(expl.heatmap.shape, expl.pixel_size, expl.origin)
+    ext = image_extent(expl.heatmap.shape, expl.pixel_size, expl.origin)
     inside = _inside(expl)
     lim = dict(vmin=float(np.percentile(inside, 0.5)), vmax=float(np.percentile(inside, 99.5)))
     im = ax.imshow(expl.heatmap, extent=ext, cmap="inferno", interpolation="nearest", **lim)
-    _structure(ax, expl)
-    _sites(ax, expl, truth)
+    draw_structure(ax, expl)
+    draw_sites(ax, expl, truth)
     ax.set(xlim=ext[:2], ylim=ext[2:], xlabel="x (Å)", ylabel="y (Å)", aspect="equal",
            title=f"Grad-CAM ({expl.variant}) of {expl.target} at {expl.layer}, {expl.copies} copies")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=f"{expl.target} per pixel")
@@ -119,12 +113,12 @@ def heatmap_figure(expl, path, truth: Optional[dict] = None) -> Path:
     if expl.image is not None:
         ax = axes[0, 1]
         img = expl.image
-        ext2 = _extent(img["micrograph"].shape, img["pixel_size"], img["origin"])
+        ext2 = image_extent(img["micrograph"].shape, img["pixel_size"], img["origin"])
         ax.imshow(img["micrograph"], extent=ext2, cmap="gray", interpolation="nearest")
         scale = (img["pixel_size"] ** 2) / (expl.pixel_size[0] * expl.pixel_size[1])   # per pixel of the image
         ax.imshow(img["heatmap"], extent=ext2, cmap="inferno", alpha=0.5, interpolation="nearest",
                   vmin=lim["vmin"] * scale, vmax=lim["vmax"] * scale)
-        _sites(ax, expl, truth)
+        draw_sites(ax, expl, truth)
         ax.set(xlim=ext2[:2], ylim=ext2[2:], xlabel="x (Å)", ylabel="y (Å)", aspect="equal",
                title="over the micrograph")
     fig.tight_layout()
@@ -134,7 +128,7 @@ def heatmap_figure(expl, path, truth: Optional[dict] = None) -> Path:
     return Path(path)
 
 
-def _truth_dict(truth) -> Optional[dict]:
+def truth_dict(truth) -> Optional[dict]:
     if truth is None:
         return None
     d = truth.to_dict() if hasattr(truth, "to_dict") else dict(truth)
@@ -150,7 +144,7 @@ def write_explanation(expl, out_dir, truth=None) -> dict:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tr = _truth_dict(truth)
+    tr = truth_dict(truth)
     meta = {"units": f"{expl.target} per pixel", "target": expl.target, "layer": expl.layer,
             "variant": expl.variant, "copies": expl.copies, "model": expl.prediction.model}
     files = {"heatmap.png": heatmap_figure(expl, out / "heatmap.png", tr),

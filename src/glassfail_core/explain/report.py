@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path
+from .._mpl import pyplot
 
 __all__ = ["write_report", "summary_sentences"]
 
@@ -23,19 +24,11 @@ QUANTITY_NAMES = {"size": "ring size n", "defect": "|n − 6|", "energy": "poten
 CHECK_NAMES = {"cascading": "cascading model randomisation", "labels": "label randomisation"}
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
 
 def _save(fig, path: Path) -> str:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    _plt().close(fig)
+    pyplot().close(fig)
     return path.name
 
 
@@ -109,7 +102,7 @@ def _correlation_html(report) -> str:
 
 
 def _sizes_plot(report, out: Path) -> str:
-    plt = _plt()
+    plt = pyplot()
     sizes = report["ring_sizes"]
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.6), squeeze=False)
     for ax, (v, rows) in zip(axes[0], sizes.items()):
@@ -156,7 +149,7 @@ def _localisation_html(report) -> str:
 
 
 def _cascade_plot(san, out: Path) -> str:
-    plt = _plt()
+    plt = pyplot()
     steps = san["steps"]
     fig, ax = plt.subplots(figsize=(6, 3.8))
     x = np.arange(len(steps) + 1)
@@ -205,7 +198,7 @@ def _example_plot(ex, k: int, out: Path) -> str:
     from ..colors import ring_colors
     from ..rings import ring_polygons
 
-    plt = _plt()
+    plt = pyplot()
     polys = ring_polygons(ex["glass"], ex["rings"])
     fig, axes = plt.subplots(1, len(ex["maps"]), figsize=(4.3 * len(ex["maps"]), 4.2), squeeze=False)
     f = ex["frame"]

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._mpl import pyplot
+
 __all__ = ["report_plots"]
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _save(plt, fig, path: Path, dpi=100) -> Path:
@@ -41,7 +34,7 @@ def _best_baseline(sec):
 
 
 def _parity(report, out: Path) -> list:
-    plt = _plt()
+    plt = pyplot()
     rows, paths = report["per_sample"], []
     for t, sec in report["scalars"].items():
         y = np.array([np.nan if r["truth"].get(t) is None else r["truth"][t] for r in rows], float)
@@ -70,7 +63,7 @@ def _parity(report, out: Path) -> list:
 
 
 def _sites(report, out: Path) -> list:
-    plt = _plt()
+    plt = pyplot()
     paths = []
     for site, sec in report["sites"].items():
         if "model" not in sec:
@@ -95,7 +88,7 @@ def _sites(report, out: Path) -> list:
 def _examples(examples, model, out: Path) -> list:
     from .images import render_input
 
-    plt = _plt()
+    plt = pyplot()
     if not examples:
         return []
     maps = list(model.config.get("maps", []))

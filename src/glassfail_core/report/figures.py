@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path
+from .._mpl import pyplot
 from ..colors import RING_COLORS, SPECIES_COLORS, ring_color, ring_colors
-from ..explain.figures import _extent, _plt, _sites, _structure, _truth_dict
+from ..explain.figures import draw_sites, draw_structure, image_extent, truth_dict
 
 __all__ = ["draw_all", "structure_figure", "rings_figure", "maps_figure", "curve_figure", "micrograph_figure",
            "CAPTIONS"]
@@ -42,7 +43,7 @@ CAPTIONS = {
 def _save(fig, path: Path, dpi: int = 100) -> str:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight", pad_inches=0.1)
-    _plt().close(fig)
+    pyplot().close(fig)
     return path.name
 
 
@@ -62,7 +63,7 @@ def structure_figure(glass, ringset, path) -> str:
 
     from ..rings import ring_polygons
 
-    plt = _plt()
+    plt = pyplot()
     lx, ly = (float(v) for v in glass.cell[:2])
     fig, ax = plt.subplots(figsize=(7.0, 7.0 * ly / lx + 0.6))
     polys = ring_polygons(glass, ringset)
@@ -81,7 +82,7 @@ def structure_figure(glass, ringset, path) -> str:
 
 def rings_figure(stats, detected_stats, path) -> str:
     """``rings.png``: p(n) of the glass (filled bars) and of the detected network (outlined bars)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 3.6))
     sets = [("simulated glass", stats)] + ([("micrograph (found)", detected_stats)] if detected_stats else [])
     sizes = sorted(set().union(*(s.counts for _, s in sets)))
@@ -104,19 +105,19 @@ def rings_figure(stats, detected_stats, path) -> str:
 
 
 def _map_panel(ax, expl, values, pixel_size, origin, truth, title, cmap, label):
-    ext = _extent(values.shape, pixel_size, origin)
+    ext = image_extent(values.shape, pixel_size, origin)
     im = ax.imshow(values, extent=ext, cmap=cmap, interpolation="nearest", vmin=0,
                    vmax=float(np.percentile(values, 99.8)) or None)
-    _structure(ax, expl)
-    _sites(ax, expl, truth)
+    draw_structure(ax, expl)
+    draw_sites(ax, expl, truth)
     ax.set(xlim=ext[:2], ylim=ext[2:], xlabel="x (Å)", aspect="equal", title=title)
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.03, label=label)
 
 
 def maps_figure(expl, labels, path) -> str:
     """``maps.png`` (see the module docstring)."""
-    plt = _plt()
-    pred, truth = expl.prediction, _truth_dict(labels)
+    plt = pyplot()
+    pred, truth = expl.prediction, truth_dict(labels)
     lx, ly = (float(v) for v in expl.glass.cell[:2])
     panels = [(pred.maps[k], pred.map_pixel_size, pred.map_origin, t, "inferno", "probability per pixel")
               for k, t in (("crack", "failure site map"), ("first_break", "first-break site map")) if k in pred.maps]
@@ -135,7 +136,7 @@ def maps_figure(expl, labels, path) -> str:
 
 def curve_figure(result, labels, pred, path) -> str:
     """``stress_strain.png`` (see the module docstring)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     eps, sig = np.asarray(result.strains), np.asarray(result.stresses)
     ax.plot(eps, sig, "-", color="k", lw=1.4, label="simulated stress σ_xx")
@@ -168,9 +169,9 @@ def curve_figure(result, labels, pred, path) -> str:
 def micrograph_figure(micrograph, mexpl, path) -> str:
     """``micrograph.png``: the image with the atoms and rings found, then the failure site map and the Grad-CAM
     heatmap over it with the predicted sites."""
-    plt = _plt()
+    plt = pyplot()
     img = np.asarray(micrograph.image, float)
-    ext = _extent(img.shape, micrograph.pixel_size, micrograph.origin)
+    ext = image_extent(img.shape, micrograph.pixel_size, micrograph.origin)
     pred = mexpl.prediction
     h, w = img.shape
     fig, axes = plt.subplots(1, 3, figsize=(15.6, 5.2 * h / w + 1.0))
@@ -178,20 +179,20 @@ def micrograph_figure(micrograph, mexpl, path) -> str:
     for ax, title in zip(axes, titles):
         ax.imshow(img, extent=ext, cmap="gray", interpolation="nearest")
         ax.set(xlim=ext[:2], ylim=ext[2:], xlabel="x (Å)", aspect="equal", title=title)
-    _structure(axes[0], mexpl)
+    draw_structure(axes[0], mexpl)
     g = mexpl.glass
     o = np.asarray(g.species) == "O"
     axes[0].plot(*np.asarray(g.positions)[o].T, ".", ms=2, color=SPECIES_COLORS["O"], ls="none")
     if "crack" in pred.maps:
         v = np.asarray(pred.maps["crack"], float)
-        axes[1].imshow(v, extent=_extent(v.shape, pred.map_pixel_size, pred.map_origin), cmap="inferno",
+        axes[1].imshow(v, extent=image_extent(v.shape, pred.map_pixel_size, pred.map_origin), cmap="inferno",
                        alpha=0.6, interpolation="nearest", vmin=0, vmax=float(np.percentile(v, 99.8)) or None)
     if mexpl.image is not None:
         heat = mexpl.image["heatmap"]
         axes[2].imshow(heat, extent=ext, cmap="magma", alpha=0.55, interpolation="nearest",
                        vmin=float(np.percentile(heat, 1)), vmax=float(np.percentile(heat, 99.5)))
     for ax in axes[1:]:
-        _sites(ax, mexpl, None)
+        draw_sites(ax, mexpl, None)
     axes[0].set_ylabel("y (Å)")
     axes[1].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.tight_layout()
