@@ -184,7 +184,7 @@ def json_mutated(draw, obj):
         path = draw(st.sampled_from(list(_paths(obj))))
         op = draw(st.sampled_from(["replace", "replace", "delete", "wrap"]))
         if not path:
-            obj = draw(st.sampled_from(_ODD_VALUES)) if op == "replace" else [obj]
+            obj = copy.deepcopy(draw(st.sampled_from(_ODD_VALUES))) if op == "replace" else [obj]
             continue
         try:
             parent = obj
@@ -196,7 +196,7 @@ def json_mutated(draw, obj):
             elif op == "wrap":
                 parent[last] = [parent[last]]
             else:
-                parent[last] = draw(st.sampled_from(_ODD_VALUES))
+                parent[last] = copy.deepcopy(draw(st.sampled_from(_ODD_VALUES)))  # never the shared one
         except (KeyError, IndexError, TypeError):
             continue
     return obj
@@ -219,7 +219,7 @@ def npz_mutated(draw, arrays: dict):
         if op == "delete":
             del a[key]
         elif op in ("nan", "huge", "negative") and v.dtype.kind in "fiu" and v.size:
-            w = v.astype(float) if op == "nan" else v.copy()
+            w = v.astype(float) if op == "nan" else v.astype(np.int64) if v.dtype.kind in "ub" else v.copy()
             flat = w.reshape(-1)
             flat[draw(st.integers(0, flat.size - 1))] = {"nan": np.nan, "huge": 1e30 if w.dtype.kind == "f"
                                                          else np.iinfo(w.dtype).max, "negative": -1}[op]

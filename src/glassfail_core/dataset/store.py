@@ -50,8 +50,9 @@ class DatasetStore:
         try:
             d = json.loads(spec_path.read_text())
             self.spec = DatasetSpec.from_dict(d["spec"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StructureFileError(spec_path, f"not a dataset description ({exc})") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+            text = " ".join(str(exc).split())[:200]
+            raise StructureFileError(spec_path, f"not a dataset description ({type(exc).__name__}: {text})") from None
 
     @classmethod
     def create(cls, root, spec: DatasetSpec) -> "DatasetStore":

@@ -142,6 +142,8 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
     fmt = format or guess_format(path)
     if fmt not in STRUCTURE_FORMATS:
         raise StructureFileError(path, f"unknown format {fmt!r}; choose from {sorted(STRUCTURE_FORMATS)}")
+    if fmt in ("extxyz", "xyz"):
+        _check_xyz_count(path, fmt)
     try:
         atoms = _ase_read(path, fmt, frame)
     except StructureFileError:
@@ -157,6 +159,21 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
         raise
     except StructureError as exc:
         raise StructureFileError(path, str(exc)) from None
+
+
+def _check_xyz_count(path, fmt):
+    """Refuse an (ext)XYZ file whose first line announces more atoms than the file has lines (ASE would try to
+    read them all: a count of 10^23 hangs it)."""
+    with open(path, "rb") as fh:
+        first = fh.readline().strip()
+        try:
+            count = int(first)
+        except ValueError:
+            return  # ASE reports it
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
+    if count < 0 or count > lines - 1:
+        raise StructureFileError(path, f"not a valid {fmt} file (the first line says {count} atoms but "
+                                       f"{max(lines - 1, 0)} line(s) follow; truncated?)")
 
 
 def _ase_read(path, fmt, frame):
@@ -238,6 +255,10 @@ def _atoms_to_glass(atoms, path, fmt, *, cell, pbc, layer, type_map):
     species, used_map = _species_from_atoms(atoms, path, fmt, type_map)
     species = np.asarray(species)
     pos3 = atoms.get_positions()
+    bad = np.flatnonzero(~np.isfinite(pos3).all(axis=1))
+    if len(bad):
+        raise StructureFileError(path, f"{len(bad)} atom(s) have non-finite coordinates (NaN or inf), first at "
+                                       f"index {int(bad[0])}")
     info = {}
     meta = atoms.info.get(META_KEY)
     if meta is not None:
@@ -323,7 +344,14 @@ def _atoms_to_glass(atoms, path, fmt, *, cell, pbc, layer, type_map):
         v = np.asarray(v)
         if v.dtype.kind in "fiub" and len(v) == len(z):
             per_atom[k] = v[keep]
-    return Glass(pos2[keep], species[keep], cell2, pbc=pbc2, info=info, arrays=per_atom)
+    if not keep.any():
+        raise StructureFileError(path, f"no atom is left in the {layer} layer of this 3D structure")
+    try:
+        return Glass(pos2[keep], species[keep], cell2, pbc=pbc2, info=info, arrays=per_atom)
+    except StructureError:
+        raise
+    except ValueError as exc:  # e.g. coordinates too far apart for a neighbour search (1e308 Å)
+        raise StructureFileError(path, f"unusable coordinates or cell ({' '.join(str(exc).split())})") from None
 
 
 # ---------------------------------------------------------------------------------------------------- writing
