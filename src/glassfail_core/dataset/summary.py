@@ -81,11 +81,9 @@ def dataset_summary(ds, *, distances: bool = True) -> dict:
 
 def dataset_plots(ds, out_dir) -> list:
     """Histograms of every label, scatter plots of ε_first vs ε_max vs s², and the site-distance histogram."""
-    import matplotlib
+    from .._mpl import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ok = ds.table[ds.table["status"] == "ok"]
