@@ -1,7 +1,12 @@
 """Hypothesis profiles of the fuzz tests, chosen by ``GLASSFAIL_FUZZ``.
 
-* default (unset): a few dozen cases per reader, so that the whole folder runs in the default suite in seconds;
+* default (unset): 30 cases per reader (about 400 in all), so that the whole folder runs in the default suite in
+  seconds;
 * ``GLASSFAIL_FUZZ=1`` (``make fuzz``): 10,000 cases per reader (``GLASSFAIL_FUZZ_EXAMPLES`` overrides the count).
+
+A reader fuzzed by two tests (mutated files, random bytes) gives each half of its count. Outcomes and durations per
+test are written to ``GLASSFAIL_FUZZ_REPORT`` (JSON) after every test, so a long run stopped early still says what
+ran.
 
 The profiles are registered here and applied only to the fuzz tests (through :func:`tests.fuzz.harness.fuzz`), never
 loaded globally, so other hypothesis tests keep their own settings. No example database is written (the working
@@ -10,16 +15,38 @@ tree stays clean); a failure prints the seed and the blob to reproduce it.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                       HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
 
-settings.register_profile("glassfail-fuzz-quick", max_examples=int(os.environ.get("GLASSFAIL_FUZZ_EXAMPLES", 20)),
+settings.register_profile("glassfail-fuzz-quick", max_examples=int(os.environ.get("GLASSFAIL_FUZZ_EXAMPLES", 30)),
                           **_COMMON)
 settings.register_profile("glassfail-fuzz-full", max_examples=int(os.environ.get("GLASSFAIL_FUZZ_EXAMPLES", 10_000)),
                           **_COMMON)
+
+
+_DURATIONS: dict = {}
+
+
+def _write_report():
+    from .harness import OUTCOMES
+
+    out = os.environ.get("GLASSFAIL_FUZZ_REPORT")
+    if out:
+        import json
+
+        with open(out, "w") as fh:
+            json.dump({"outcomes": {k: dict(v) for k, v in OUTCOMES.items()}, "seconds": _DURATIONS}, fh, indent=1)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and "tests/fuzz/" in report.nodeid.replace("\\", "/"):
+        _DURATIONS[report.nodeid.split("::", 1)[-1]] = {"seconds": round(report.duration, 1),
+                                                       "outcome": report.outcome}
+        _write_report()
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -32,15 +59,8 @@ def pytest_terminal_summary(terminalreporter):
     for name, c in sorted(OUTCOMES.items()):
         terminalreporter.write_line(f"{name:14s} {sum(c.values()):7d} cases: {c['ok']:6d} read, "
                                     f"{c['refused']:6d} refused with the product's error")
-    out = os.environ.get("GLASSFAIL_FUZZ_REPORT")
-    if out:
-        import json
+    _write_report()
 
-        with open(out, "w") as fh:
-            json.dump({k: dict(v) for k, v in OUTCOMES.items()}, fh, indent=1)
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -31,10 +31,18 @@ CASE_LIMIT_S = float(os.environ.get("GLASSFAIL_FUZZ_TIMEOUT", 5.0))
 OUTCOMES: dict = defaultdict(Counter)
 
 
-def fuzz(test):
-    """Decorate a fuzz test with the profile chosen by ``GLASSFAIL_FUZZ`` (see ``tests/fuzz/conftest.py``)."""
+def fuzz(test=None, *, share: float = 1.0):
+    """Decorate a fuzz test with the profile chosen by ``GLASSFAIL_FUZZ`` (see ``tests/fuzz/conftest.py``).
+
+    ``share``: the part of a reader's cases this test runs (a reader fuzzed by two tests gives each one half, so
+    that the reader gets the profile's count in all).
+    """
+    if test is None:
+        return lambda t: fuzz(t, share=share)
     name = "glassfail-fuzz-full" if os.environ.get("GLASSFAIL_FUZZ", "") not in ("", "0") else "glassfail-fuzz-quick"
-    return settings(settings.get_profile(name))(given(data=st.data())(test))
+    profile = settings.get_profile(name)
+    count = max(1, int(round(profile.max_examples * share)))
+    return settings(profile, max_examples=count)(given(data=st.data())(test))
 
 
 class Hang(BaseException):

@@ -25,7 +25,7 @@ def _reader(fmt):
 
 
 @pytest.mark.parametrize("fmt", sorted(EXT))
-@fuzz
+@fuzz(share=0.5)
 def test_mutated_micrograph_files(fmt, micrograph_seeds, all_seeds, work_dir, data):
     others = tuple(v for k, v in all_seeds.items() if k not in (fmt, "dm3", "dm4"))
     blob = data.draw(mutated(micrograph_seeds[fmt], others), label="file")
@@ -35,7 +35,7 @@ def test_mutated_micrograph_files(fmt, micrograph_seeds, all_seeds, work_dir, da
 
 
 @pytest.mark.parametrize("fmt", sorted(EXT))
-@fuzz
+@fuzz(share=0.5)
 def test_random_bytes_as_micrograph_files(fmt, work_dir, data):
     blob = data.draw(st.binary(max_size=1024), label="file")
     path = work_dir / f"junk{EXT[fmt]}"

@@ -18,7 +18,7 @@ def _valid(glass):
 
 
 @pytest.mark.parametrize("fmt", sorted(EXT))
-@fuzz
+@fuzz(share=0.5)
 def test_mutated_structure_files(fmt, structure_seeds, all_seeds, work_dir, data):
     others = tuple(v for k, v in all_seeds.items() if k != fmt)
     blob = data.draw(mutated(structure_seeds[fmt], others), label="file")
@@ -28,7 +28,7 @@ def test_mutated_structure_files(fmt, structure_seeds, all_seeds, work_dir, data
 
 
 @pytest.mark.parametrize("fmt", sorted(EXT))
-@fuzz
+@fuzz(share=0.5)
 def test_random_bytes_as_structure_files(fmt, work_dir, data):
     blob = data.draw(st.one_of(st.binary(max_size=512), st.text(max_size=512).map(str.encode)), label="file")
     path = work_dir / f"junk{EXT[fmt]}"
