@@ -38,7 +38,7 @@ test: setup
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
 
-# Every reader fed >= 10,000 random and mutated files (GLASSFAIL_FUZZ_EXAMPLES=N to change the count per test).
+# Every reader fed 10,000 random and mutated files, in-process (GLASSFAIL_FUZZ_EXAMPLES=N: N per reader instead).
 fuzz: setup
 	GLASSFAIL_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider -W ignore tests/fuzz
 
