@@ -23,6 +23,7 @@ The choice is recorded in ``glass.info["projection"]``.
 from __future__ import annotations
 
 import io as _io
+import re
 import json
 import warnings
 from pathlib import Path
@@ -142,8 +143,7 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
     fmt = format or guess_format(path)
     if fmt not in STRUCTURE_FORMATS:
         raise StructureFileError(path, f"unknown format {fmt!r}; choose from {sorted(STRUCTURE_FORMATS)}")
-    if fmt in ("extxyz", "xyz"):
-        _check_xyz_count(path, fmt)
+    _check_count(path, fmt)
     try:
         atoms = _ase_read(path, fmt, frame)
     except StructureFileError:
@@ -161,19 +161,26 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
         raise StructureFileError(path, str(exc)) from None
 
 
-def _check_xyz_count(path, fmt):
-    """Refuse an (ext)XYZ file whose first line announces more atoms than the file has lines (ASE would try to
-    read them all: a count of 10^23 hangs it)."""
+#: Where each text format states its atom count: (pattern on the file's first 64 kB, what it is called).
+_COUNTS = {"extxyz": (rb"\A\s*(\S+)", "the first line"), "xyz": (rb"\A\s*(\S+)", "the first line"),
+           "lammps-data": (rb"^\s*(\S+)\s+atoms\s*$", "the header"),
+           "lammps-dump": (rb"ITEM: NUMBER OF ATOMS\s*\n\s*(\S+)", "ITEM: NUMBER OF ATOMS")}
+
+
+def _check_count(path, fmt):
+    """Refuse a file that announces more atoms than it has lines, before ASE reads it (ASE sizes its arrays by
+    the count or reads line after line: 2^31 atoms or a count of 10^23 hangs it)."""
     with open(path, "rb") as fh:
-        first = fh.readline().strip()
+        head = fh.read(1 << 16)
+        m = re.search(_COUNTS[fmt][0], head, re.MULTILINE)
         try:
-            count = int(first)
+            count = int(m.group(1)) if m else None
         except ValueError:
-            return  # ASE reports it
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
-    if count < 0 or count > lines - 1:
-        raise StructureFileError(path, f"not a valid {fmt} file (the first line says {count} atoms but "
-                                       f"{max(lines - 1, 0)} line(s) follow; truncated?)")
+            return  # not a count: ASE reports the file
+        lines = head.count(b"\n") + sum(c.count(b"\n") for c in iter(lambda: fh.read(1 << 20), b"")) + 1
+    if count is not None and (count < 0 or count > lines):
+        raise StructureFileError(path, f"not a valid {fmt} file ({_COUNTS[fmt][1]} says {count} atoms but the file "
+                                       f"has {lines} lines; truncated?)")
 
 
 def _ase_read(path, fmt, frame):
