@@ -59,3 +59,18 @@ def test_nan_during_minimisation_is_an_error():
         g = honeycomb(4, 6, si_si=3.3)
         g = g.with_positions(g.positions + np.random.default_rng(0).normal(0, 0.05, g.positions.shape))
         relax(g, model=m, fmax=1e-6)
+
+
+def test_affine_response_stretches_the_cell_and_relaxes_inside_it(disordered):
+    from glassfail_core.physics import energy_forces
+    from glassfail_core.physics.relax import affine_response
+
+    g = relax(disordered, fmax=1e-5)
+    affine, moved = affine_response(g, 0.01, fmax=1e-5)
+    assert np.allclose(affine.cell, g.cell * [1.01, 1.0], rtol=0, atol=1e-12)
+    assert np.allclose(affine.positions, g.positions * [1.01, 1.0], rtol=0, atol=1e-12)
+    assert np.array_equal(moved.cell, affine.cell)
+    _, f = energy_forces(moved)
+    assert np.abs(f).max() <= 1.0001e-5
+    # the relaxation lowers the energy of the affinely stretched glass (non-affine motion exists in a glass)
+    assert energy_forces(moved)[0] < energy_forces(affine)[0] - 1e-6

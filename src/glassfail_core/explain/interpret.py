@@ -87,11 +87,9 @@ def nonaffine(glass, strain: float, fmax: float = 1e-5) -> np.ndarray:
     """``(N,)`` |non-affine displacement| (Å) of every atom under a tension ``strain`` along x at fixed cell."""
     from ..neighbors import minimum_image
     from ..physics import relax
+    from ..physics.relax import affine_response
 
-    ref = relax(glass, fmax=fmax)
-    scale = np.array([1.0 + strain, 1.0])
-    affine = ref.with_positions(ref.positions * scale, ref.cell * scale)
-    moved = relax(affine, fmax=fmax)
+    affine, moved = affine_response(relax(glass, fmax=fmax), strain, fmax=fmax)
     u = minimum_image(moved.positions - affine.positions, affine.cell, affine.pbc)
     return np.hypot(u[:, 0], u[:, 1])
 

@@ -135,16 +135,13 @@ def linear_response_site(glass, *, strain: float = LINEAR_RESPONSE_STRAIN, fmax:
     """Midpoint ``(x, y)`` of the Si–O bond whose length grows most (relative) when ``glass`` is stretched
     affinely by ``strain`` along x and its positions relaxed at that cell (NaN when the glass has no bond or is
     not periodic along x, where an affine stretch has no cell to hold it)."""
-    from ..physics.relax import relax_steps
-    from ..progress import run
+    from ..physics.relax import affine_response
 
     bonds = glass.bonds
     if not len(bonds) or not glass.pbc[0]:
         return (np.nan, np.nan)
     d0 = np.linalg.norm(glass.bond_vectors(bonds), axis=1)
-    scale = np.array([1.0 + strain, 1.0])
-    stretched = glass.with_positions(glass.positions * scale, cell=glass.cell * scale)
-    relaxed = run(relax_steps(stretched, fmax=fmax))
+    relaxed = affine_response(glass, strain, fmax=fmax)[1]
     d1 = np.linalg.norm(relaxed.bond_vectors(bonds), axis=1)
     k = int(np.argmax((d1 - d0) / d0))
     mid = glass.positions[bonds[k, 0]] + 0.5 * glass.bond_vectors(bonds[k:k + 1])[0]

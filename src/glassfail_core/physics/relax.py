@@ -15,7 +15,7 @@ from ..progress import Progress
 from .models import get_model
 from .reference import check_glass
 
-__all__ = ["relax_steps", "relax"]
+__all__ = ["relax_steps", "relax", "affine_response"]
 
 _STIFFNESS_GUESS = 5.0  # eV/Å², 2D biaxial modulus scale of this model (~80 N/m)
 
@@ -152,3 +152,14 @@ def relax(glass, **kwargs):
     from ..progress import run
 
     return run(relax_steps(glass, **kwargs))
+
+
+def affine_response(glass, strain: float, *, fmax: float = 1e-5):
+    """``(affine, relaxed)``: ``glass`` stretched affinely by ``strain`` along x (positions and cell), and that
+    glass with its positions relaxed at the stretched cell — the linear response the non-affine displacements and
+    the most-stretched-bond indicator are read from. ``glass`` should be relaxed already."""
+    if not glass.pbc[0]:
+        raise InputError("an affine stretch along x needs a cell periodic along x to hold it")
+    scale = np.array([1.0 + float(strain), 1.0])
+    affine = glass.with_positions(glass.positions * scale, glass.cell * scale)
+    return affine, relax(affine, fmax=fmax)
