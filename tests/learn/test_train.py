@@ -78,3 +78,24 @@ def test_evaluate_report_and_cli(tiny_dataset, tiny_model, tmp_path, capsys):
     assert {"median", "within_5A", "within_10A", "nearest_bond", "mass_within_5A"} <= set(site["model"])
     assert {"random", "highest_energy_atom"} <= set(site["baselines"])
     assert (tmp_path / "r" / "report.json").is_file() and any(p.endswith(".png") for p in rep["plots"])
+
+
+def test_evaluate_all_samples_of_another_dataset_fits_baselines_on_the_training_one(tiny_model, tiny_dataset,
+                                                                                      tmp_path):
+    # A "transfer set": the same dataset copied under another seed would be another identity; here the evaluated
+    # dataset is the training one, so the baselines come from it, and split="all" takes every sample.
+    from glassfail_core.dataset import load_dataset
+    from glassfail_core.learn.evaluate import _training_dataset, evaluate
+
+    ds = load_dataset(tiny_dataset)
+    rep = evaluate(tiny_model[0], tiny_dataset, split="all", plots=False, baselines=False)
+    assert rep["n"] == int((ds.table["status"] == "ok").sum())
+    cfg = {"training": {"dataset_identity": "another", "dataset": str(tiny_dataset)}}
+    assert _training_dataset(ds, cfg) is ds  # the named dataset has another identity: fall back to the evaluated
+    cfg = {"training": {"dataset_identity": ds.spec.identity(), "dataset": str(tiny_dataset)}}
+    assert _training_dataset(ds, cfg) is ds
+    from types import SimpleNamespace
+
+    transfer = SimpleNamespace(spec=SimpleNamespace(identity=lambda: "a transfer set"))
+    got = _training_dataset(transfer, cfg)  # evaluated elsewhere: the model's own training dataset is found
+    assert got is not transfer and got.spec.identity() == ds.spec.identity()

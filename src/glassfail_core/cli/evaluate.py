@@ -17,7 +17,9 @@ def _f(v, fmt=".3f"):
 @click.command("evaluate")
 @click.argument("model_dir", type=click.Path(path_type=Path))
 @click.argument("dataset", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["train", "val", "test", "all"]), default="test", show_default=True,
+              help="Split to evaluate (all: every sample, for a transfer set; the baselines are then fitted on the "
+                   "model's own training dataset when it is here).")
 @click.option("-o", "--out", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               callback=output_folder,
               help="Folder for report.json and the PNG plots.")

@@ -18,7 +18,8 @@ from .options import output_folder
               help="Report folder (report.html with its images, report.json).")
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
               help="Model folder (default: the shipped model).")
-@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["train", "val", "test", "all"]), default="test", show_default=True,
+              help="Split to read (all: every sample, for a transfer set).")
 @click.option("--target", type=click.Choice(["failure_strain", "max_stress", "first_break_strain"]),
               default="failure_strain", show_default=True, help="Scalar prediction whose maps are read.")
 @click.option("--layer", default=None, help="stem, stage1, stage2, stage3 or an encoder module (default: the deepest "

@@ -74,8 +74,8 @@ class InterpretParams:
     seed: int = 0
 
     def __post_init__(self):
-        if self.split not in ("train", "val", "test"):
-            raise InputError(f"split must be train, val or test, got {self.split!r}")
+        if self.split not in ("train", "val", "test", "all"):
+            raise InputError(f"split must be train, val, test or all, got {self.split!r}")
         if self.copies < 1 or self.n_null < 10 or not self.strain > 0:
             raise InputError("copies must be ≥ 1, n_null ≥ 10 and the strain positive")
 
@@ -275,7 +275,7 @@ def interpret_steps(model, dataset_dir, *, out_dir=None, **params) -> Job[dict]:
 
     p = InterpretParams(**params)
     ds = load_dataset(dataset_dir)
-    recs = records(ds, p.split, p.limit)
+    recs = records(ds, None if p.split == "all" else p.split, p.limit)
     if len(recs) < 2:
         raise InputError(f"{dataset_dir}: the {p.split} split has {len(recs)} finished sample(s); 2 are needed")
     train = records(ds, "train", p.label_limit) if p.sanity and p.label_randomisation else []

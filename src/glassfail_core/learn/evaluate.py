@@ -1,4 +1,4 @@
-"""Evaluation of a model on one split of a dataset, beside every baseline: ``evaluate_steps`` → a JSON-ready report.
+"""Evaluation of a model on one split (or all) of a dataset, beside every baseline: ``evaluate_steps`` → a JSON-ready report.
 
 For each scalar target: R² (coefficient of determination) and squared Pearson r, MAE, Spearman, by s² tercile, for
 the model (flip-averaged prediction) and each scalar baseline (:mod:`.baselines`, fitted on the training split), and
@@ -97,9 +97,9 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
     m = model if isinstance(model, Model) else load_model(model)
     cfg = m.config
     ds = load_dataset(dataset_dir)
-    if split not in ("train", "val", "test"):
-        raise InputError(f"split must be train, val or test, got {split!r}")
-    recs = records(ds, split, limit)
+    if split not in ("train", "val", "test", "all"):
+        raise InputError(f"split must be train, val, test or all, got {split!r}")
+    recs = records(ds, None if split == "all" else split, limit)
     if not recs:
         raise InputError(f"{dataset_dir} has no finished sample in the {split} split")
     rows, examples = [], []
@@ -116,7 +116,7 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
     base_preds = {}
     if baselines:
         yield Progress("baselines", 0, None, "descriptors of the training split")
-        train = records(ds, "train", limit)
+        train = records(_training_dataset(ds, cfg), "train", limit)
         tdesc, edesc = [descriptors(r.glass) for r in train], [descriptors(r.glass) for r in recs]
         for t in targets:
             ty = [np.nan if r.scalars.get(t) is None else r.scalars[t] for r in train]
@@ -153,6 +153,26 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
             report["plots"] = [str(p) for p in report_plots(report, examples, m, out)]
         write_json(out / "report.json", report)
     return report
+
+
+def _training_dataset(ds, cfg):
+    """The dataset the baselines are fitted on: the evaluated one when the model was trained on it, else the
+    model's own training dataset when it is here (a transfer set is evaluated against baselines fitted on the
+    same training data as the model), else the evaluated one."""
+    from ..dataset import load_dataset
+
+    tr = cfg.get("training", {})
+    if tr.get("dataset_identity") in (None, ds.spec.identity()):
+        return ds
+    for root in (Path(tr.get("dataset", "")), Path.cwd() / tr.get("dataset", "")):
+        if tr.get("dataset") and (root / "index.parquet").is_file():
+            try:
+                other = load_dataset(root)
+            except InputError:
+                continue
+            if other.spec.identity() == tr["dataset_identity"]:
+                return other
+    return ds
 
 
 def _headline(report) -> dict:
