@@ -44,6 +44,21 @@ def _viewer():
     return viewer
 
 
+def _run(viewer, widget_cls, name, *, model=None, result="result", setup=None):
+    """Dock a ``widget_cls`` named ``name`` (with ``model`` when given), let ``setup`` set its fields, run it, and
+    stop the script with its status when its ``result`` attribute stays empty."""
+    widget = widget_cls(viewer)
+    if model is not None:
+        widget.model.set_folder(model)
+    if setup is not None:
+        setup(widget)
+    viewer.window.add_dock_widget(widget, name=name, area="right")
+    widget.start()
+    if getattr(widget, result) is None:
+        raise SystemExit(f"{name} failed: {widget.status.value}")
+    return widget
+
+
 def _save(viewer, name):
     import imageio.v3 as iio
     from qtpy.QtWidgets import QApplication
@@ -68,9 +83,7 @@ def detect_screenshot():
 
     viewer = _viewer()
     viewer.open_sample(PLUGIN, "micrograph")
-    widget = DetectWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Detect atoms & rings", area="right")
-    widget.start()
+    widget = _run(viewer, DetectWidget, "Detect atoms & rings")
     for lay in viewer.layers:
         if lay.name.endswith(" O"):
             lay.visible = False  # the micrograph's faint O spots stay visible under the rings
@@ -84,15 +97,13 @@ def detect_screenshot():
 def deform_screenshot():
     from napari_glassfail._widgets.deform import DeformWidget
 
+    def setup(w):
+        w.until.value = "complete failure"
+        w.max_strain.value = 0.4
+
     viewer = _viewer()
     viewer.open_sample(PLUGIN, "glass")
-    widget = DeformWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Deform (AQS)", area="right")
-    widget.until.value = "complete failure"
-    widget.max_strain.value = 0.4
-    widget.start()
-    if widget.result is None or not widget.frames:
-        raise SystemExit(f"deformation failed: {widget.status.value}")
+    widget = _run(viewer, DeformWidget, "Deform (AQS)", setup=setup)
     # Mid-deformation: the frame nearest the largest stress (a glass breaks its first bonds well before that).
     target = widget.result.max_stress_strain
     k = (int(np.argmin([abs(f["strain"] - target) for f in widget.frames])) if target is not None
@@ -126,18 +137,8 @@ def predict_glass_screenshot(model):
 
     viewer = _viewer()
     viewer.open_sample(PLUGIN, "glass")
-    predict = PredictWidget(viewer)
-    predict.model.set_folder(model)
-    viewer.window.add_dock_widget(predict, name="Predict & explain failure", area="right")
-    predict.start()
-    if predict.prediction is None:
-        raise SystemExit(f"prediction failed: {predict.status.value}")
-    compare = CompareWidget(viewer)
-    compare.model.set_folder(model)
-    viewer.window.add_dock_widget(compare, name="Prediction vs simulation", area="right")
-    compare.start()
-    if compare.simulation is None:
-        raise SystemExit(f"simulation failed: {compare.status.value}")
+    predict = _run(viewer, PredictWidget, "Predict & explain failure", model=model, result="prediction")
+    compare = _run(viewer, CompareWidget, "Prediction vs simulation", model=model, result="simulation")
     _hide(viewer, " O", "atoms (prediction)")
     path = _save(viewer, "predict_glass.png")
     text = predict.summary.value.splitlines()[0] + "; " + compare.status.value
@@ -150,12 +151,7 @@ def predict_micrograph_screenshot(model):
 
     viewer = _viewer()
     viewer.open_sample(PLUGIN, "micrograph")
-    predict = PredictWidget(viewer)
-    predict.model.set_folder(model)
-    viewer.window.add_dock_widget(predict, name="Predict & explain failure", area="right")
-    predict.start()
-    if predict.prediction is None:
-        raise SystemExit(f"prediction failed: {predict.status.value}")
+    predict = _run(viewer, PredictWidget, "Predict & explain failure", model=model, result="prediction")
     _hide(viewer, "first-break site probability")
     path = _save(viewer, "predict_micrograph.png")
     text = predict.summary.value.splitlines()[0]
@@ -174,15 +170,12 @@ def batch_screenshot(model):
         for f in sorted(src.glob("*.extxyz")) + sorted(src.glob("*.tif")):
             if "truth" not in f.name:
                 shutil.copy(f, folder / f.name)
+        def setup(w):
+            w.folder.value = str(folder)
+            w.out_dir.value = str(Path(tmp) / "out")
+
         viewer = _viewer()
-        widget = BatchWidget(viewer)
-        widget.folder.value = str(folder)
-        widget.out_dir.value = str(Path(tmp) / "out")
-        widget.model.set_folder(model)
-        viewer.window.add_dock_widget(widget, name="Batch folder", area="right")
-        widget.start()
-        if widget.result is None:
-            raise SystemExit(f"batch failed: {widget.status.value}")
+        widget = _run(viewer, BatchWidget, "Batch folder", model=model, setup=setup)
         widget.table.native.cellClicked.emit(0, 0)  # the first row's layers on the canvas
         path = _save(viewer, "batch.png")
         text = widget.summary.value.splitlines()[0]
