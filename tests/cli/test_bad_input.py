@@ -5,8 +5,9 @@ One table (:data:`COMMANDS`): each row is a command line with ``{IN}`` where the
 takes, and an out-of-range option. The commands run in-process (``glassfail_core.cli.main.main``), so a case that
 is not refused before work starts would show up as a slow or passing case, not as a hidden subprocess.
 
-"Unreadable": ``chmod 000``. Run as root, permissions do not stop reads, so there the open itself is made to fail
-with EACCES (``open``/``io.open`` patched for that one path) — the same error a user without the right would get.
+"Unreadable": ``chmod 000``. Where that does not stop reads (root, detected by a probe file), the open itself is made
+to fail with EACCES instead (``open``/``io.open`` patched for that one path) — the error a user without the right
+gets. To run the chmod cases as root: ``setpriv --bounding-set=-dac_override,-dac_read_search pytest ...``.
 """
 
 import builtins
@@ -14,6 +15,7 @@ import errno
 import io
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +52,27 @@ TABLE = {
     "view": (["view", "{IN}"], "either", None, None),
 }
 CASES = ("missing", "folder", "unreadable", "wrong_kind", "numbers")
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _chmod_blocks_reads() -> bool:
+    """Whether ``chmod 000`` stops this process reading a file (not for root, unless it lost CAP_DAC_OVERRIDE)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        probe = Path(d) / "probe"
+        probe.write_text("x")
+        probe.chmod(0)
+        try:
+            probe.read_text()
+        except PermissionError:
+            return True
+        finally:
+            probe.chmod(0o600)
+    return False
+
+
+#: True where permissions do not stop reads (root): the unreadable cases then make the open itself fail.
+PERMISSIONS_IGNORED = not _chmod_blocks_reads()
 
 
 def test_the_table_covers_every_subcommand():
@@ -122,7 +144,7 @@ def deny_reads(monkeypatch):
     """``deny(path)``: reading ``path`` fails with EACCES — chmod 000, or, as root (who reads anyway), every
     ``open``/``io.open`` of it."""
     def deny(path):
-        if not IS_ROOT:
+        if not PERMISSIONS_IGNORED:
             os.chmod(path, 0)
             return
         real_open, real_io_open = builtins.open, io.open
@@ -176,7 +198,7 @@ def test_bad_input(name, case, inputs, tmp_path, capsys, deny_reads):
             (path / "notes.txt").write_text("someone else's\n")
         expect = path.name
     elif case == "unreadable" and kind == "output":
-        if IS_ROOT:  # root writes into any folder: nothing to refuse, and no open() to make fail
+        if PERMISSIONS_IGNORED:  # root writes into any folder: nothing to refuse, and no open() to make fail
             pytest.skip("an output folder under a locked parent: root writes there anyway; checked when not root")
         path = tmp_path / "locked_parent" / "ds"
         path.parent.mkdir()
@@ -199,7 +221,7 @@ def test_bad_input(name, case, inputs, tmp_path, capsys, deny_reads):
     try:
         code, out, err = _run(argv, capsys)
     finally:
-        if case == "unreadable" and not IS_ROOT:
+        if case == "unreadable" and not PERMISSIONS_IGNORED:
             os.chmod(path if kind != "output" else path.parent, 0o700)
     line = _one_line(code, out, err)
     assert expect in line, f"the message should name {expect!r}: {line}"

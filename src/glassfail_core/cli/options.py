@@ -9,6 +9,7 @@ options are parsed, an output whose format glassfail cannot write or whose folde
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Mapping, Optional
@@ -101,6 +102,10 @@ def _folder_exists(path: Path, hint: str):
                                  param_hint=hint)
     if not parent.is_dir():
         raise click.BadParameter(f"{parent} is a file, not a folder", param_hint=hint)
+    target = path if path.is_dir() else parent
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"cannot write in {target} (permission denied); choose another folder",
+                                 param_hint=hint)
 
 
 def _hint(param) -> str:
