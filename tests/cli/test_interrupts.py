@@ -33,8 +33,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 STOPPED = {signal.SIGINT: "Stopped: interrupted (Ctrl-C); finished work was kept",
            signal.SIGTERM: "Stopped: interrupted (SIGTERM); finished work was kept"}
 DEFORM = ["--until", "failure", "--step", "0.002", "--refine-step", "0.0002"]
-DATASET = ["--n", "8", "--rings", "6x6", "--variance", "0.3:1.2", "--seed", "0"]  # train ×5, val ×1, test ×2
-TRAIN = ["--epochs", "4", "--batch-size", "4", "--seed", "0", "--threads", "1", "--no-evaluate"]
+N_DATASET = 5
+DATASET = ["--n", N_DATASET, "--rings", "6x6", "--variance", "0.3:1.2", "--seed", "0"]  # train ×3, val ×1, test ×1
+TRAIN = ["--epochs", "5", "--batch-size", "2", "--seed", "0", "--threads", "1", "--no-evaluate"]
 
 
 def _nohup():
@@ -47,12 +48,12 @@ def start(*args):
                             text=True, preexec_fn=_nohup, env=env)
 
 
-def finish(proc, timeout=120):
+def finish(proc, timeout=300):
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
 
 
-def wait_for(proc, done, what, timeout=120):
+def wait_for(proc, done, what, timeout=300):
     """Poll ``done()`` until true; fail (with the command's stderr) if the command ends or time runs out first."""
     deadline = time.time() + timeout
     while not done():
@@ -262,7 +263,7 @@ def _samples(root):
 
 @pytest.fixture(scope="module")
 def killed_dataset(tmp_path_factory):
-    """The 8-sample dataset of :data:`DATASET` built by a run stopped with SIGTERM on two Dask workers (started with
+    """The 5-sample dataset of :data:`DATASET` built by a run stopped with SIGTERM on two Dask workers (started with
     SIGINT ignored, as nohup does), one killed with SIGKILL, then one to the end; with what each saw."""
     rng, root = random.Random(SEED + 1), tmp_path_factory.mktemp("ds") / "ds"
     record = {}
@@ -272,7 +273,9 @@ def killed_dataset(tmp_path_factory):
     record["sigterm_err"] = stop_with(proc, signal.SIGTERM)
     record["after_sigterm"] = _samples(root)
     proc = start("dataset", "build", root, *DATASET, "--workers", "0")
-    kill_at(proc, lambda: len(_samples(root)) >= len(record["after_sigterm"]) + 2, "two more samples", rng, 1.0)
+    more = min(len(record["after_sigterm"]) + 2, N_DATASET - 1)
+    assert len(record["after_sigterm"]) < more, "SIGTERM stopped the build mid-way"
+    kill_at(proc, lambda: len(_samples(root)) >= more, "more samples", rng, 1.0)
     record["after_kill"] = _samples(root)
     proc = start("dataset", "build", root, *DATASET, "--workers", "0", "--json")
     rc, out, err = finish(proc, timeout=300)
@@ -299,9 +302,9 @@ def test_dataset_build_killed_resumes_without_redoing(killed_dataset):
     for name, mtime in rec["after_kill"].items():  # every finished sample kept, untouched (none redone)
         assert final[name] == mtime, name
     s = rec["summary"]
-    assert s["kept"] == len(rec["after_kill"]) and s["made"] + s["failed"] == 8 - s["kept"]
+    assert s["kept"] == len(rec["after_kill"]) and s["made"] + s["failed"] == N_DATASET - s["kept"]
     ds = load_dataset(root)
-    assert len(ds.table) == 8 and sorted(ds.indices()) == list(range(8))
+    assert len(ds.table) == N_DATASET and sorted(ds.indices()) == list(range(N_DATASET))
 
 
 # ------------------------------------------------------------------------------------------------------------ train
@@ -328,7 +331,8 @@ def test_train_stopped_then_killed_ends_with_the_weights_of_an_uninterrupted_run
     first = epoch()
     assert first >= 0
     proc = start("train", root, "-o", out, *TRAIN)
-    kill_at(proc, lambda: epoch() >= first + 1, "one more epoch", rng, 0.8)  # inside the next epoch, or its write
+    kill_at(proc, lambda: epoch() >= first + 1, "one more epoch", rng, 0.5)  # inside the next epoch, or its write
+    assert epoch() < 4, f"killed before the end (seed {SEED})"
     proc = start("train", root, "-o", out, *TRAIN, "--json")
     rc, text, err = finish(proc)
     assert rc == 0, err
