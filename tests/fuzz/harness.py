@@ -2,7 +2,8 @@
 
 Property: given any bytes, a reader returns a valid object or raises :class:`~glassfail_core.errors.InputError`
 (the CLI's "exit 2, one line") with a non-empty one-line message — never another exception type, never a hang
-(each case runs under an in-process time limit, :func:`time_limit`), never a crash.
+(each case runs under an in-process time limit, :func:`time_limit`, and a watchdog for code stuck in C), never a
+crash.
 
 Mutations (:func:`mutated`) start from a valid seed file: truncation at a random offset, flipped bytes, inserted
 and deleted runs, numbers replaced by NaN / inf / huge / negative / junk, lines dropped, duplicated or swapped,
@@ -13,6 +14,7 @@ another kind under this name; one to three of them in a row.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import re
 import signal
@@ -61,9 +63,13 @@ def time_limit(seconds: float = CASE_LIMIT_S):
 
     old = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The alarm reaches Python code only; a reader stuck inside C (a regex, a decoder) is stopped by this watchdog,
+    # which prints every thread's traceback and ends the run rather than letting it hang unseen.
+    faulthandler.dump_traceback_later(max(60.0, 12 * seconds), exit=True)
     try:
         yield
     finally:
+        faulthandler.cancel_dump_traceback_later()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 

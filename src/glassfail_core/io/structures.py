@@ -161,10 +161,11 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
         raise StructureFileError(path, str(exc)) from None
 
 
-#: Where each text format states its atom count: (pattern on the file's first 64 kB, what it is called).
+#: Where each text format states its atom count: (pattern on the file's first 64 kB, what it is called). Blanks
+#: are [ \t], never \s: "\s" spans lines and made the search backtrack for minutes on a file of blank lines.
 _COUNTS = {"extxyz": (rb"\A\s*(\S+)", "the first line"), "xyz": (rb"\A\s*(\S+)", "the first line"),
-           "lammps-data": (rb"^\s*(\S+)\s+atoms\s*$", "the header"),
-           "lammps-dump": (rb"ITEM: NUMBER OF ATOMS\s*\n\s*(\S+)", "ITEM: NUMBER OF ATOMS")}
+           "lammps-data": (rb"^[ \t]*(\S+)[ \t]+atoms[ \t]*\r?$", "the header"),
+           "lammps-dump": (rb"ITEM: NUMBER OF ATOMS[ \t]*\r?\n[ \t]*(\S+)", "ITEM: NUMBER OF ATOMS")}
 
 
 def _check_count(path, fmt):
