@@ -23,7 +23,6 @@ The choice is recorded in ``glass.info["projection"]``.
 from __future__ import annotations
 
 import io as _io
-import re
 import json
 import warnings
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 
 from ..errors import GlassfailWarning, StructureError, StructureFileError
 from ..glass import MASSES, Glass
+from .announced import check_announced_sizes
 
 __all__ = ["read_structure", "write_structure", "STRUCTURE_FORMATS", "guess_format"]
 
@@ -143,7 +143,7 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
     fmt = format or guess_format(path)
     if fmt not in STRUCTURE_FORMATS:
         raise StructureFileError(path, f"unknown format {fmt!r}; choose from {sorted(STRUCTURE_FORMATS)}")
-    _check_count(path, fmt)
+    check_announced_sizes(path, fmt)
     try:
         atoms = _ase_read(path, fmt, frame)
     except StructureFileError:
@@ -159,29 +159,6 @@ def read_structure(path, *, format=None, cell=None, pbc=None, layer="top", type_
         raise
     except StructureError as exc:
         raise StructureFileError(path, str(exc)) from None
-
-
-#: Where each text format states its atom count: (pattern on the file's first 64 kB, what it is called). Blanks
-#: are [ \t], never \s: "\s" spans lines and made the search backtrack for minutes on a file of blank lines.
-_COUNTS = {"extxyz": (rb"\A\s*(\S+)", "the first line"), "xyz": (rb"\A\s*(\S+)", "the first line"),
-           "lammps-data": (rb"^[ \t]*(\S+)[ \t]+atoms[ \t]*\r?$", "the header"),
-           "lammps-dump": (rb"ITEM: NUMBER OF ATOMS[ \t]*\r?\n[ \t]*(\S+)", "ITEM: NUMBER OF ATOMS")}
-
-
-def _check_count(path, fmt):
-    """Refuse a file that announces more atoms than it has lines, before ASE reads it (ASE sizes its arrays by
-    the count or reads line after line: 2^31 atoms or a count of 10^23 hangs it)."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-        m = re.search(_COUNTS[fmt][0], head, re.MULTILINE)
-        try:
-            count = int(m.group(1)) if m else None
-        except ValueError:
-            return  # not a count: ASE reports the file
-        lines = head.count(b"\n") + sum(c.count(b"\n") for c in iter(lambda: fh.read(1 << 20), b"")) + 1
-    if count is not None and (count < 0 or count > lines):
-        raise StructureFileError(path, f"not a valid {fmt} file ({_COUNTS[fmt][1]} says {count} atoms but the file "
-                                       f"has {lines} lines; truncated?)")
 
 
 def _ase_read(path, fmt, frame):
