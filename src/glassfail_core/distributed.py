@@ -43,7 +43,10 @@ def connect(workers: Optional[int] = None, scheduler: Optional[str] = None):
     n = workers or os.cpu_count() or 1
     with warnings.catch_warnings():  # no dashboard; its HTTP server takes another port when 8787 is in use
         warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        # silence_logs: on a stop, the workers' own warnings (cancelled tasks, a nanny killing its worker) would
+        # come after the command's one line
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -52,19 +55,27 @@ def map_unordered(func: Callable, *iterables, workers: Optional[int] = None,
     """``func(*args)`` for each tuple of ``zip(*iterables)`` on Dask workers, yielded in the order they finish.
 
     Closing the generator (or an error) cancels the tasks still pending and closes the connection (and the local
-    cluster it started).
+    cluster it started). Each future is released once its result is taken, so the workers do not keep finished
+    results in memory over a long map.
     """
     from dask.distributed import as_completed
 
     client, cluster = connect(workers, scheduler)
-    futures = []
+    pending = set()
     try:
         futures = client.map(func, *iterables, pure=False)
-        for fut in as_completed(futures):
-            yield fut.result()
+        pending = set(futures)
+        done = as_completed(futures)
+        del futures
+        for fut in done:
+            pending.discard(fut)
+            result = fut.result()
+            fut.release()
+            del fut
+            yield result
     finally:
-        if futures:
-            client.cancel(futures)
+        if pending:
+            client.cancel(list(pending))
         client.close()
         if cluster is not None:
             cluster.close()
