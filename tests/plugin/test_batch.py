@@ -105,3 +105,20 @@ def test_batch_error_is_a_notification(make_napari_viewer, folder, tmp_path, mon
     w.start()
     wait_for_worker(w)
     assert len(shown) == 1 and "matches" in str(shown[0]) and w.status.value.startswith("failed:")
+
+
+def test_a_row_naming_a_file_outside_its_folders_is_refused(make_napari_viewer, folder, tmp_path):
+    # batch.csv is a file users edit: its names must not open files elsewhere (nothing is opened, one message)
+    from glassfail_core.errors import InputError
+    from napari_glassfail._widgets.batch import open_row
+
+    viewer = make_napari_viewer()
+    out = tmp_path / "out"
+    out.mkdir()
+    for row, what in (({"file": "../../etc/passwd"}, "file of batch.csv"),
+                      ({"file": "crystal_8x8.extxyz", "atoms_file": "/etc/hosts"}, "atoms_file of batch.csv"),
+                      ({"file": "crystal_8x8.extxyz", "maps_file": "../x.npz"}, "maps_file of batch.csv")):
+        with pytest.raises(InputError, match=what):
+            open_row(viewer, folder, out, row)
+        if what.startswith("file "):
+            assert len(viewer.layers) == 0  # nothing opened

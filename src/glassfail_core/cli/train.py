@@ -34,13 +34,15 @@ def _targets(value):
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Initial learning rate (cosine decay).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights, order, augmentation, noise.")
+@click.option("--map-weight", type=click.FloatRange(min=0.0), default=2.0, show_default=True,
+              help="Weight of the site maps' loss (KL divergence) against the scalars' (MSE of standardised values).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--threads", type=int, default=None, help="CPU threads of torch (default: torch's choice).")
 @click.option("--limit", type=int, default=None, help="At most this many samples per split (quick trials).")
 @click.option("--no-evaluate", is_flag=True, help="Skip the final evaluation on the test split.")
 @json_option
-def command(dataset, model_dir, targets, epochs, patience, batch_size, lr, seed, device, threads, limit, no_evaluate,
-            as_json):
+def command(dataset, model_dir, targets, epochs, patience, batch_size, lr, seed, map_weight, device, threads, limit,
+            no_evaluate, as_json):
     """Train the CNN on DATASET: scalars (failure strain, σ_max, first-break strain) and the crack and first-break
     maps, with 90 % conformal intervals; deterministic with --seed, early stopping on the validation split, a
     checkpoint every epoch, a final evaluation on the test split in MODEL_DIR/evaluation/."""
@@ -52,8 +54,8 @@ def command(dataset, model_dir, targets, epochs, patience, batch_size, lr, seed,
     if threads is not None and threads < 1:
         raise click.BadParameter(f"must be ≥ 1, got {threads}", param_hint="--threads")
     job = train_steps(dataset, model_dir, targets=_targets(targets), epochs=epochs, patience=patience,
-                      batch_size=batch_size, lr=lr, seed=seed, device=device, threads=threads, limit=limit,
-                      evaluate=not no_evaluate)
+                      batch_size=batch_size, lr=lr, seed=seed, map_weight=map_weight, device=device, threads=threads,
+                      limit=limit, evaluate=not no_evaluate)
     res = run_with_progress(job, description="train", quiet=as_json,
                             fields={"epoch": "epoch {}", "train_loss": "train {:.4f}", "val_loss": "val {:.4f}"},
                             on_event=None if as_json else _show_epoch)

@@ -14,6 +14,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, FileEdit, FloatSpinBox, LineEdit, SpinBox, Table
 
 from glassfail_core.errors import Cancelled, InputError
+from glassfail_core.io.paths import inside
 from glassfail_core.progress import Progress
 
 from .._layers import new_group
@@ -50,13 +51,14 @@ def _open_file(viewer, path: Path) -> list:
 
 def open_row(viewer, folder, out_dir, row: dict) -> list:
     """The layers of one batch row: the input file, its detected atoms (micrographs) and its failure-site map."""
-    layers = _open_file(viewer, Path(folder) / row["file"])
+    layers = _open_file(viewer, inside(folder, row["file"], what="file of batch.csv"))
     if row.get("atoms_file"):
-        layers += viewer.open(str(Path(out_dir) / row["atoms_file"]), plugin="napari-glassfail")
+        layers += viewer.open(str(inside(out_dir, row["atoms_file"], what="atoms_file of batch.csv")),
+                              plugin="napari-glassfail")
     if row.get("maps_file"):
         from napari.layers import Layer
 
-        with np.load(Path(out_dir) / row["maps_file"], allow_pickle=False) as z:
+        with np.load(inside(out_dir, row["maps_file"], what="maps_file of batch.csv"), allow_pickle=False) as z:
             group = new_group()
             for key in ("crack", "first_break"):
                 if key in z:
