@@ -150,3 +150,16 @@ def test_neighbor_pairs_refuses_a_cutoff_over_half_the_cell():
     with pytest.raises(ValueError, match="half the periodic cell edge"):
         neighbor_pairs(np.zeros((2, 2)), CELL, (True, False), 7.0)
     assert len(neighbor_pairs(np.zeros((1, 2)), CELL, (True, True), 3.0)[0]) == 0
+
+
+def test_absurd_coordinates_are_a_structure_error():
+    from glassfail_core.errors import StructureError
+    from glassfail_core.neighbors import neighbor_pairs
+
+    with pytest.raises(StructureError, match="span 1e\\+308"):
+        neighbor_pairs(np.array([[0.0, 0.0], [1e308, 0.0]]), (10, 10), (False, True), 2.0)
+    with pytest.raises(StructureError, match="finite"):
+        neighbor_pairs(np.array([[0.0, 0.0], [np.nan, 0.0]]), (10, 10), (False, False), 2.0)
+    # a large but sane sample still works (pairs found, none missed)
+    i, j, _, d = neighbor_pairs(np.array([[0.0, 0.0], [1.5, 0.0], [9e6, 0.0]]), (10, 10), (False, False), 2.0)
+    assert i.tolist() == [0] and j.tolist() == [1] and d.tolist() == [1.5]

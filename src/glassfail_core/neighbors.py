@@ -26,9 +26,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .errors import StructureError
+
 __all__ = ["neighbor_pairs", "minimum_image", "wrap", "reduce_tilt", "cell_vectors", "lattice_tilt"]
 
 _AXES = {"x": 0, "y": 1}
+#: Largest span (Å) of atoms along a free axis: beyond it coordinates are not a sample's (1 mm).
+MAX_EXTENT = 1e7
 
 
 def _check_tilt(tilt, pbc, tilt_axis="x"):
@@ -207,7 +211,12 @@ def neighbor_pairs(positions, cell, pbc, cutoff, *, mask_i=None, mask_j=None, ti
     empty = (np.zeros(0, int), np.zeros(0, int), np.zeros((0, 2)), np.zeros(0))
     if n < 2:
         return empty
+    if not np.isfinite(pos).all():
+        raise StructureError("atom positions must be finite numbers (found NaN or infinity)")
     for ax in range(2):
+        if not pbc[ax] and np.ptp(pos[:, ax]) > MAX_EXTENT:
+            raise StructureError(f"the atoms span {np.ptp(pos[:, ax]):.3g} Å along {'xy'[ax]}: more than "
+                                 f"{MAX_EXTENT:.0e} Å, not a sample (check the coordinates' units)")
         if pbc[ax] and cutoff >= 0.5 * cell[ax]:
             raise ValueError(
                 f"cutoff {cutoff:g} Å is not below half the periodic cell edge {cell[ax]:g} Å "
