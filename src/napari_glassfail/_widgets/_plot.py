@@ -172,7 +172,7 @@ class SummaryPlot(ThemedPlot):
             if low is not None and high is not None:
                 lo, hi = np.asarray(low, float)[ok], np.asarray(high, float)[ok]
                 if np.isfinite(lo).all() and np.isfinite(hi).all():
-                    yerr = np.vstack([y[ok] - lo, hi - y[ok]])
+                    yerr = np.clip(np.vstack([y[ok] - lo, hi - y[ok]]), 0.0, None)  # the table's rounding
             self.points = self.ax.errorbar(x[ok], y[ok], yerr=yerr, fmt="o", ms=4, lw=0.8, capsize=2,
                                            color=self.colors["line"])
         self.redraw()
