@@ -194,10 +194,9 @@ def render_input(glass: Glass, inp=DEFAULT_INPUT, *, aug: Optional[Augment] = No
                      spots=_spots(inp))
     valid = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))  # sites are bond midpoints: inside the atoms' box
     frame = Frame(m.shape, (px, px), tuple(float(v) for v in origin), False, valid)
-    spot = 4.0 * max(_spots(inp).si_sigma, _spots(inp).o_sigma)  # the mirror keeps edge atoms' spots whole
-    drawn = Frame(m.shape, (px, px), frame.origin, False, (valid[0] - spot, valid[1] - spot, valid[2] + spot,
-                                                            valid[3] + spot))
-    return reflect_outside(m.image, drawn.mask()), frame
+    # mirrored about the outermost atoms' centres: their spots stay whole (to a pixel); a strip of vacuum left
+    # between the spots and the mirror (mirroring beyond the spots) is read as an edge again (measured: worse)
+    return reflect_outside(m.image, frame.mask()), frame
 
 
 def reflect_outside(image, inside) -> np.ndarray:
