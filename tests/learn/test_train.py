@@ -99,3 +99,28 @@ def test_evaluate_all_samples_of_another_dataset_fits_baselines_on_the_training_
     transfer = SimpleNamespace(spec=SimpleNamespace(identity=lambda: "a transfer set"))
     got = _training_dataset(transfer, cfg)  # evaluated elsewhere: the model's own training dataset is found
     assert got is not transfer and got.spec.identity() == ds.spec.identity()
+
+
+def test_cut_items_are_non_periodic_windows_with_their_labels(tiny_dataset, tiny_model):
+    from glassfail_core.learn.images import input_shape, render_input
+
+    recs = records(load_dataset(tiny_dataset), "train")
+    cfg = dict(load_model(tiny_model[0]).config)
+    cfg["input"] = dict(cfg["input"], cut_fraction=1.0)
+    data = GlassImages(recs, cfg, augment=True, seed=0)
+    data.set_epoch(3)
+    r, aug = recs[0], data.augmentation(0)
+    assert data.is_cut(0) and aug.offset != (0.0, 0.0)
+    cut = data._cut(r, aug)
+    assert cut.pbc == (False, False) and np.all((cut.positions >= 0) & (cut.positions < r.glass.cell))
+    assert data.shape(0) == input_shape(cut, cfg["input"]) != input_shape(r.glass, cfg["input"])
+    item = data[0]
+    _, frame = render_input(cut, cfg["input"], noise=False)
+    m = item["maps"][1].numpy()
+    mframe = frame.scaled(int(cfg["input"]["map_stride"]))
+    k = np.unravel_index(int(np.argmax(m)), m.shape)
+    want = np.mod(aug.apply(r.first_break, r.glass.cell)[0], r.glass.cell)  # moved and wrapped like the atoms
+    assert np.all(np.abs(mframe.px_to_xy(np.array(k)) - want) <= mframe.pixel_size[0])
+    assert item["scalars"].tolist() == GlassImages(recs, load_model(tiny_model[0]).config, augment=True)[0][
+        "scalars"].tolist()  # the labels stay the periodic glass's
+    assert not GlassImages(recs, cfg, augment=False).is_cut(0)  # never on validation images

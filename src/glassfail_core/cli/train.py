@@ -36,13 +36,16 @@ def _targets(value):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights, order, augmentation, noise.")
 @click.option("--map-weight", type=click.FloatRange(min=0.0), default=2.0, show_default=True,
               help="Weight of the site maps' loss (KL divergence) against the scalars' (MSE of standardised values).")
+@click.option("--cut-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="Fraction of training images drawn as non-periodic windows (the cell cut out of its periodic "
+                   "surroundings, as a micrograph shows a glass) so the model also reads non-periodic inputs.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--threads", type=int, default=None, help="CPU threads of torch (default: torch's choice).")
 @click.option("--limit", type=int, default=None, help="At most this many samples per split (quick trials).")
 @click.option("--no-evaluate", is_flag=True, help="Skip the final evaluation on the test split.")
 @json_option
-def command(dataset, model_dir, targets, epochs, patience, batch_size, lr, seed, map_weight, device, threads, limit,
-            no_evaluate, as_json):
+def command(dataset, model_dir, targets, epochs, patience, batch_size, lr, seed, map_weight, cut_fraction, device,
+            threads, limit, no_evaluate, as_json):
     """Train the CNN on DATASET: scalars (failure strain, σ_max, first-break strain) and the crack and first-break
     maps, with 90 % conformal intervals; deterministic with --seed, early stopping on the validation split, a
     checkpoint every epoch, a final evaluation on the test split in MODEL_DIR/evaluation/."""
@@ -55,6 +58,7 @@ def command(dataset, model_dir, targets, epochs, patience, batch_size, lr, seed,
         raise click.BadParameter(f"must be ≥ 1, got {threads}", param_hint="--threads")
     job = train_steps(dataset, model_dir, targets=_targets(targets), epochs=epochs, patience=patience,
                       batch_size=batch_size, lr=lr, seed=seed, map_weight=map_weight, device=device, threads=threads,
+                      input={"cut_fraction": cut_fraction},
                       limit=limit, evaluate=not no_evaluate)
     res = run_with_progress(job, description="train", quiet=as_json,
                             fields={"epoch": "epoch {}", "train_loss": "train {:.4f}", "val_loss": "val {:.4f}"},

@@ -24,6 +24,7 @@ import torch
 
 from ..errors import InputError
 from ..glass import Glass
+from ..neighbors import wrap
 from .images import DEFAULT_INPUT, Augment, input_shape, random_augment, render_input, site_map
 
 __all__ = ["TARGETS", "MAPS", "Record", "records", "target_stats", "image_stats", "GlassImages", "batches",
@@ -119,7 +120,8 @@ class GlassImages(torch.utils.data.Dataset):
         return len(self.recs)
 
     def shape(self, k: int) -> tuple:
-        return input_shape(self.recs[k].glass, self.inp)
+        r = self.recs[k]
+        return input_shape(self._cut(r, self.augmentation(k)) if self.is_cut(k) else r.glass, self.inp)
 
     def augmentation(self, k: int) -> Augment:
         r = self.recs[k]
@@ -128,19 +130,40 @@ class GlassImages(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, r.index, 1])
         return random_augment(rng, r.glass.cell, translate=all(r.glass.pbc))
 
+    def is_cut(self, k: int) -> bool:
+        """Whether item ``k`` is drawn this epoch as a non-periodic window (``input["cut_fraction"]`` of the
+        periodic training items): the cell, translated, cut out of its periodic surroundings — what a micrograph
+        shows. The labels stay those of the periodic glass."""
+        r = self.recs[k]
+        frac = float(self.inp.get("cut_fraction", 0.0))
+        if not (self.augment and frac > 0 and all(r.glass.pbc)):
+            return False
+        return bool(np.random.default_rng([self.seed, self.epoch, r.index, 3]).random() < frac)
+
+    @staticmethod
+    def _cut(r: Record, aug: Augment) -> Glass:
+        pos = wrap(aug.apply(r.glass.positions, r.glass.cell), r.glass.cell, r.glass.pbc)
+        return Glass(pos, r.glass.species, r.glass.cell, pbc=(False, False), validate=False)
+
     def item(self, k: int, aug: Optional[Augment] = None) -> dict:
         """Item ``k`` with augmentation ``aug`` (default: the epoch's own draw)."""
         r = self.recs[k]
+        cut = aug is None and self.is_cut(k)
         aug = self.augmentation(k) if aug is None else aug
         noise_seed = [self.seed, self.epoch if self.augment else 0, r.index, 2]
-        img, frame = render_input(r.glass, self.inp, aug=aug, noise=self.noise, seed=noise_seed)
+        if cut:  # the window's atoms are already moved; sites are moved and wrapped the same way below
+            img, frame = render_input(self._cut(r, aug), self.inp, noise=self.noise, seed=noise_seed)
+        else:
+            img, frame = render_input(r.glass, self.inp, aug=aug, noise=self.noise, seed=noise_seed)
         im = self.norm["image"]
         img = (img - im["mean"]) / im["std"]
         mframe = frame.scaled(int(self.inp["map_stride"]))
         maps, mmask = np.zeros((len(self.maps),) + mframe.shape, np.float32), np.zeros(len(self.maps), np.float32)
         for c, name in enumerate(self.maps):
-            pts = r.sites(name)
-            m = site_map(aug.apply(pts, r.glass.cell), mframe, float(self.inp["map_sigma"])) if len(pts) else None
+            pts = aug.apply(r.sites(name), r.glass.cell)
+            if cut:
+                pts = wrap(pts, r.glass.cell, r.glass.pbc)
+            m = site_map(pts, mframe, float(self.inp["map_sigma"])) if len(pts) else None
             if m is not None:
                 maps[c], mmask[c] = m, 1.0
         scal, smask = np.zeros(len(self.targets), np.float32), np.zeros(len(self.targets), np.float32)
