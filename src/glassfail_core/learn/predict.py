@@ -173,7 +173,15 @@ def _ood(glass: Glass, cfg: dict, frame, notes: list) -> dict:
         notes.append(f"the input was drawn at {frame.pixel_size[0]:.3f} × {frame.pixel_size[1]:.3f} Å/px, "
                      f"{dev:.0%} from the model's {nominal:.3f}")
     if not all(glass.pbc) and rng.get("periodic", True):
-        notes.append("non-periodic input: padded with background; the model was trained on periodic cells")
+        if not float(cfg["input"].get("cut_fraction", 0.0)) > 0:
+            notes.append("non-periodic input: the model was trained on periodic cells only; its predictions on cut "
+                         "glasses are unreliable")
+        else:
+            span = np.ptp(glass.positions, axis=0) if len(glass) else np.zeros(2)
+            cell = rng.get("cell") or [0.0, 0.0]
+            if span.min() < 0.75 * cell[0]:
+                notes.append(f"non-periodic input {span[0]:.0f} × {span[1]:.0f} Å: smaller than the windows the "
+                             f"model learned (~{cell[0]:.0f} Å cells cut out)")
     return {"variance": None if not np.isfinite(mu2) else float(mu2)}
 
 
