@@ -95,3 +95,17 @@ def test_predict_direct_on_a_micrograph(tiny_model):
     assert p.input["mode"] == "direct" and any("direct" in w for w in p.warnings)
     with pytest.raises(InputError, match="micrographs only"):
         predict(read_structure(DATA / "crystal_8x8.extxyz"), tiny_model[0], direct=True)
+
+
+def test_linear_response_first_break_site(tiny_model):
+    # On the shipped glass the indicator is the bond that breaks first under AQS along x (ε = 0.0155, the demo's
+    # simulation: site (35.7, 29.1) Å); the same bond, at −44°, is also the most stretched along y.
+    g = read_structure(DATA / "glass_s2_0.6.extxyz")
+    p = predict(g, tiny_model[0], linear_response=True)
+    assert p.linear_response_site == pytest.approx([35.717, 29.084], abs=2e-3)
+    assert p.to_dict()["linear_response_site"] == p.linear_response_site
+    assert predict(g, tiny_model[0]).linear_response_site is None
+    from glassfail_core.io import read_micrograph
+
+    with pytest.raises(InputError, match="periodic along the load"):
+        predict(read_micrograph(DATA / "micrograph_spots.tif"), tiny_model[0], linear_response=True)

@@ -50,15 +50,18 @@ def _interval(d, fmt=".4f"):
 @click.option("--direct", is_flag=True,
               help="Micrographs: run the network on the calibrated image itself, resampled to the model's pixel "
                    "size, instead of on the detected atoms re-rendered in the training style (for comparison).")
+@click.option("--linear-response", is_flag=True,
+              help="Also give the linear-response first-break site: the bond that stretches most under a 0.5 % "
+                   "strain after relaxation (one relaxation; periodic structures).")
 @json_option
-def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, direct, as_json):
+def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, direct, linear_response, as_json):
     """Predict the failure strain, strength and first-break strain (with 90 % intervals) and the failure and
     first-break sites of INPUT: a structure file, or a micrograph (atoms detected, then re-rendered in the
     training style)."""
     from ..learn.predict import predict
 
     obj = load_input(input_path, pixel_size=pixel_size, frame=frame)
-    pred = predict(obj, model_dir, axis=axis, angle=angle, direct=direct)
+    pred = predict(obj, model_dir, axis=axis, angle=angle, direct=direct, linear_response=linear_response)
     if map_path is not None:
         _write_maps(pred, map_path)
     d = pred.to_dict()
@@ -81,6 +84,9 @@ def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, dir
     for label, sites in (("failure site", pred.failure_sites), ("first-break site", pred.first_break_sites)):
         txt = ", ".join(f"({s['xy'][0]:.1f}, {s['xy'][1]:.1f}) Å p={s['probability']:.2f}" for s in sites)
         console.print(f"{label:<19} {txt or 'n/a'}", highlight=False)
+    if pred.linear_response_site is not None:
+        x, y = pred.linear_response_site
+        console.print(f"{'first break (linear response)':<19} ({x:.1f}, {y:.1f}) Å", highlight=False)
     if pred.region is not None:
         r = pred.region
         console.print(f"weakest region      x {r[0]:.1f}–{r[2]:.1f}, y {r[1]:.1f}–{r[3]:.1f} Å", highlight=False)
