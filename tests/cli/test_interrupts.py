@@ -364,7 +364,7 @@ def test_batch_killed_twice_keeps_its_rows_and_ends_as_an_uninterrupted_run(tmp_
 
     folder = tmp_path / "in"
     folder.mkdir()
-    for k in range(30):
+    for k in range(78):  # enough rows after the second kill point that an unloaded machine cannot finish them all
         shutil.copy(SAMPLES / ("crystal_8x8.extxyz", "stone_wales_8x8.extxyz")[k % 2], folder / f"s{k:02d}.extxyz")
     shutil.copy(SAMPLES / "micrograph_spots.tif", folder / "s99.tif")
     (folder / "s50_broken.extxyz").write_text("not a structure\n")
@@ -377,7 +377,7 @@ def test_batch_killed_twice_keeps_its_rows_and_ends_as_an_uninterrupted_run(tmp_
         proc = start("batch", folder, "-o", out, "--tasks", "detect")
         kill_at(proc, lambda: _n_rows(out) >= rows, f"{rows} rows", rng, 0.3)
         seen.append(_table(out))
-    assert 0 < len(seen[0]) <= len(seen[1]) < 32, f"killed mid-way (seed {SEED})"
+    assert 0 < len(seen[0]) <= len(seen[1]) < 80, f"killed mid-way (seed {SEED})"
     for name, row in seen[0].items():  # finished rows are kept as they were
         assert seen[1][name] == row
     proc = start("batch", folder, "-o", out, "--tasks", "detect", "--json")
@@ -385,7 +385,7 @@ def test_batch_killed_twice_keeps_its_rows_and_ends_as_an_uninterrupted_run(tmp_
     assert rc == 0, err
     summary = json.loads(text)
     ok_before = sum(r["status"] == "ok" for r in seen[1].values())
-    assert summary["kept"] == ok_before and summary["done"] + summary["failed"] + ok_before == 32
+    assert summary["kept"] == ok_before and summary["done"] + summary["failed"] + ok_before == 80
     ref, got = _table(tmp_path / "ref"), _table(out)
     assert list(ref) == list(got)
     assert ref == got  # the same rows (file names are relative to the output folder)

@@ -78,7 +78,8 @@ SAMPLES = sorted(p for ext in ("extxyz", "xyz", "data", "lammpstrj", "dump")
 
 #: Closed rings of every shipped structure (all periodic: no open ring, ⟨n⟩ = 6).
 SAMPLE_RINGS = {"crystal_8x8.extxyz": 64, "glass_s2_0.2.extxyz": 288, "glass_s2_0.6.extxyz": 288,
-                "glass_s2_1.0.extxyz": 288, "micrograph_truth.extxyz": 144, "stone_wales_8x8.extxyz": 64}
+                "glass_s2_1.0.extxyz": 288, "micrograph_truth.extxyz": 144, "stone_wales_8x8.extxyz": 64,
+                "glass_8x8_s2_0.6.extxyz": 64}
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
