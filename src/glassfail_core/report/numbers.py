@@ -104,6 +104,12 @@ def comparison(pred, labels, glass) -> dict:
         near = [d for d in (_distance(glass, m["xy"], ss) for m in modes) if d is not None]
         sites.append({"site": key, "predicted": ps, "simulated": None if ss is None else list(ss),
                       "distance_A": _distance(glass, ps, ss), "nearest_mode_distance_A": min(near) if near else None})
+    lr = getattr(pred, "linear_response_site", None)
+    if lr is not None:
+        ss = labels.first_break_site
+        sites.append({"site": "first_break_site_linear_response", "predicted": list(lr),
+                      "simulated": None if ss is None else list(ss), "distance_A": _distance(glass, lr, ss),
+                      "nearest_mode_distance_A": None})
     return {"strains": rows, "sites": sites, "chance_distance_A": _chance_distance(glass)}
 
 
