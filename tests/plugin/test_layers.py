@@ -33,3 +33,18 @@ def test_ring_polygons_filled_without_wedges(make_napari_viewer, wait_for_worker
     bad = [k for k, (s, p) in enumerate(zip(shapes, rings.data))
            if abs(_filled_area(s) - polygon_area(p)) > 1e-3 * polygon_area(p)]
     assert bad == []
+
+
+def test_heatmap_layer_shows_nothing_over_the_padding_of_a_cut_sample():
+    from types import SimpleNamespace
+
+    from napari_glassfail._layers.prediction import heatmap_layer_data
+
+    heat = np.arange(12.0).reshape(3, 4) + 1
+    mask = np.zeros((3, 4), bool)
+    mask[1:, 1:3] = True
+    expl = SimpleNamespace(heatmap=heat, mask=mask, pixel_size=(0.5, 0.5), origin=(0.0, 0.0), target="failure_strain",
+                           layer="stage2", variant="relu")
+    data = heatmap_layer_data(expl, name="g", group="g")[0]
+    assert np.array_equal(data, np.where(mask, heat, 0.0).astype(np.float32))
+    assert data[mask].min() > 0 and not data[~mask].any()

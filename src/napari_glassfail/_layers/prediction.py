@@ -157,7 +157,10 @@ def prediction_layer_data(prediction, *, name: str, group: str, glass=None, expl
 def heatmap_layer_data(explanation, *, name: str, group: str):
     """The Grad-CAM heatmap of an explanation (its own pixel size and origin, in the input's frame)."""
     label = f"Grad-CAM {explanation.target} {explanation.layer} {explanation.variant}"
-    return map_layer_data(explanation.heatmap, explanation.pixel_size, explanation.origin,
+    heat, mask = np.asarray(explanation.heatmap, float), explanation.mask
+    if mask is not None and np.shape(mask) == heat.shape:  # the padding around a cut sample shows nothing
+        heat = np.where(mask, heat, 0.0)
+    return map_layer_data(heat, explanation.pixel_size, explanation.origin,
                           name=f"{name} {label}", role="heatmap", group=group, colormap=HEATMAP_COLORMAP,
                           visible=True, opacity=0.6, explanation=explanation)
 
