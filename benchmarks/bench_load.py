@@ -126,13 +126,19 @@ def _rings_child(n_atoms: int):
                      default=float))
 
 
-def bench_rings(sizes):
+def _children(case, sizes) -> list:
+    """``(size, exit code, the child's JSON, wall s, peak RSS MiB)`` of ``case`` run in a process per size."""
     rows = []
     for n in sizes:
-        rc, text, wall, rss = measured([sys.executable, __file__, "_rings", str(n)], env={"OMP_NUM_THREADS": "1"})
+        rc, text, wall, rss = measured([sys.executable, __file__, f"_{case}", str(n)], env={"OMP_NUM_THREADS": "1"})
         d = json.loads(text.strip().splitlines()[-1]) if rc == 0 else {}
         rows.append((n, rc, d, wall, rss))
-        print(f"  rings {n}: rc {rc}, {wall:.0f} s, peak {rss:.0f} MiB", file=sys.stderr, flush=True)
+        print(f"  {case} {n}: rc {rc}, {wall:.0f} s, peak {rss:.0f} MiB", file=sys.stderr, flush=True)
+    return rows
+
+
+def bench_rings(sizes):
+    rows = _children("rings", sizes)
     print("\n### rings of a tiled periodic glass, one process\n")
     print("| atoms | exit | rings | bonds (s) | find_rings (s) | statistics (s) | wall (s) | peak RSS (MiB) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -161,12 +167,7 @@ def _detect_child(pixels: int):
 
 
 def bench_detect(sizes):
-    rows = []
-    for p in sizes:
-        rc, text, wall, rss = measured([sys.executable, __file__, "_detect", str(p)], env={"OMP_NUM_THREADS": "1"})
-        d = json.loads(text.strip().splitlines()[-1]) if rc == 0 else {}
-        rows.append((p, rc, d, wall, rss))
-        print(f"  detect {p}: rc {rc}, {wall:.0f} s, peak {rss:.0f} MiB", file=sys.stderr, flush=True)
+    rows = _children("detect", sizes)
     print("\n### detect_atoms on a tiled rendered micrograph (0.32 Å/px), one process\n")
     print("| pixels | exit | image | atoms found | detect (s) | wall (s) | peak RSS (MiB) |")
     print("|---:|---:|---|---:|---:|---:|---:|")
