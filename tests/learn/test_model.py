@@ -37,6 +37,19 @@ def test_local_scalars_average_to_the_scalars(net):
     torch.testing.assert_close(net.local_scalars(x).mean(dim=(-2, -1)), s, atol=1e-5, rtol=1e-5)
 
 
+@torch.no_grad()
+def test_weighted_pooling_is_the_mean_of_the_local_scalars_over_the_cells(net):
+    x = torch.randn(2, 1, 64, 80, generator=torch.Generator().manual_seed(2))
+    cells = torch.zeros(2, 4, 5)
+    cells[0, 1:3, 1:4] = 1.0
+    cells[1] = 1.0
+    s, _ = net(x, cells)
+    loc = net.local_scalars(x)
+    torch.testing.assert_close(s[0], loc[0, :, 1:3, 1:4].mean(dim=(-2, -1)), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(s[1], net(x)[0][1], atol=1e-5, rtol=1e-5)
+    assert (s[0] - net(x)[0][0]).abs().max() > 1e-3  # the padding's cells would change it
+
+
 def test_sizes_and_architectures_are_checked(net):
     with pytest.raises(InputError, match="multiple of the network's stride"):
         net(torch.zeros(1, 1, 40, 48))

@@ -123,4 +123,12 @@ def test_cut_items_are_non_periodic_windows_with_their_labels(tiny_dataset, tiny
     assert np.all(np.abs(mframe.px_to_xy(np.array(k)) - want) <= mframe.pixel_size[0])
     assert item["scalars"].tolist() == GlassImages(recs, load_model(tiny_model[0]).config, augment=True)[0][
         "scalars"].tolist()  # the labels stay the periodic glass's
+    # the scalars pool over the sample's own cells and the maps' softmax over its own pixels, as at inference
+    cells, valid = item["cells"].numpy(), item["valid"].numpy()
+    assert cells.shape == tuple(s // int(cfg["input"]["stride"]) for s in data.shape(0))
+    np.testing.assert_array_equal(cells, frame.scaled(int(cfg["input"]["stride"])).mask())
+    np.testing.assert_array_equal(valid, mframe.mask())
+    assert 0 < cells.sum() < cells.size and 0 < valid.sum() < valid.size  # padding exists and is left out
+    assert float(m[~valid].sum()) == 0.0 and abs(float(m.sum()) - 1.0) < 1e-5
+    assert GlassImages(recs, load_model(tiny_model[0]).config, augment=True)[0]["cells"].numpy().all()
     assert not GlassImages(recs, cfg, augment=False).is_cut(0)  # never on validation images

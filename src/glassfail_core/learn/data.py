@@ -7,6 +7,9 @@ One item of :class:`GlassImages` is a dict of tensors::
     scalar_mask  (T,)       1 where the label exists
     maps         (M, h, w)  target maps at the map head's resolution, each summing to 1 (0 where missing)
     map_mask     (M,)       1 where the label exists
+    cells        (H/s, W/s) 1 on the encoder cells (stride s) of the sample, 0 on a non-periodic input's padding:
+                            the scalars pool over these, as at inference
+    valid        (h, w)     bool, the map pixels on the sample (the others are masked out of the softmax)
     index        ()         the sample's index in the dataset
 
 Training items are augmented (flips in x and y, a uniform translation, fresh Poisson noise), drawn from
@@ -164,6 +167,9 @@ class GlassImages(torch.utils.data.Dataset):
             if cut:
                 pts = wrap(pts, r.glass.cell, r.glass.pbc)
             m = site_map(pts, mframe, float(self.inp["map_sigma"])) if len(pts) else None
+            if m is not None and cut:  # no target mass on the padding, where the logits are masked
+                m = m * mframe.mask()
+                m = m / m.sum() if m.sum() > 0 else None
             if m is not None:
                 maps[c], mmask[c] = m, 1.0
         scal, smask = np.zeros(len(self.targets), np.float32), np.zeros(len(self.targets), np.float32)
@@ -172,7 +178,9 @@ class GlassImages(torch.utils.data.Dataset):
             if v is not None:
                 st = self.norm["targets"][t]
                 scal[c], smask[c] = (v - st["mean"]) / st["std"], 1.0
+        cells = frame.scaled(int(self.inp["stride"])).mask()
         return {"image": torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))[None],
+                "cells": torch.from_numpy(cells.astype(np.float32)), "valid": torch.from_numpy(mframe.mask()),
                 "scalars": torch.from_numpy(scal), "scalar_mask": torch.from_numpy(smask),
                 "maps": torch.from_numpy(maps), "map_mask": torch.from_numpy(mmask),
                 "index": torch.tensor(r.index)}

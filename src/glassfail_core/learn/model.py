@@ -128,9 +128,15 @@ class GlassNet(nn.Module):
             p = F.interpolate(p, scale_factor=2, mode="nearest")
         return self.out(p)
 
-    def forward(self, x):
+    def forward(self, x, cells=None):
+        """``(scalars, map logits)``; ``cells`` (B, H/stride, W/stride), optional: weights of the encoder's cells
+        in the pooled scalars (1 on the sample, 0 on the padding of a non-periodic input), the plain mean if None."""
         feats = self.encode(x)
-        pooled = feats[-1].mean(dim=(-2, -1))
+        if cells is None:
+            pooled = feats[-1].mean(dim=(-2, -1))
+        else:
+            w = cells[:, None].to(feats[-1].dtype)
+            pooled = (feats[-1] * w).sum(dim=(-2, -1)) / w.sum(dim=(-2, -1)).clamp(min=1e-6)
         return self.head(self.dropout(pooled)), self.decode(feats)
 
     def local_scalars(self, x):

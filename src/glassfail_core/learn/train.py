@@ -98,7 +98,9 @@ class TrainResult:
 def loss_terms(net, batch: dict, map_weight: float):
     """``(total, scalar MSE, map KL)``: MSE of the standardised scalars, KL divergence of the target maps from the
     predicted softmax maps (nats), each averaged over the labels that exist."""
-    s, logits = net(batch["image"])
+    s, logits = net(batch["image"], batch.get("cells"))
+    if "valid" in batch:  # as at inference: the padding of a non-periodic input is no site
+        logits = logits.masked_fill(~batch["valid"][:, None], -1e4)  # finite: 0·(-inf) would give NaN below
     sm = batch["scalar_mask"]
     ls = ((s - batch["scalars"]) ** 2 * sm).sum() / sm.sum().clamp(min=1)
     logp = F.log_softmax(logits.flatten(-2), dim=-1)
