@@ -9,6 +9,7 @@ import pytest
 from glassfail_core.cli.main import main
 from glassfail_core.errors import InputError
 from glassfail_core.io import read_structure
+from glassfail_core.learn.checkpoint import load_model
 from glassfail_core.learn.predict import Prediction, predict
 
 DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -104,7 +105,14 @@ def test_linear_response_first_break_site(tiny_model):
     p = predict(g, tiny_model[0], linear_response=True)
     assert p.linear_response_site == pytest.approx([35.717, 29.084], abs=2e-3)
     assert p.to_dict()["linear_response_site"] == p.linear_response_site
-    assert predict(g, tiny_model[0]).linear_response_site is None
+    # and the strain: the model's line (fitted on its training split) at the first bond's linear-response strain
+    fit = load_model(tiny_model[0]).config["linear_response"]
+    assert fit["n_fit"] >= 3 and fit["n_calibration"] >= 1 and fit["slope"] > 0
+    est = p.linear_response_strain
+    assert est["value"] == pytest.approx(fit["slope"] * 0.20788 + fit["intercept"], abs=1e-4)
+    assert est["low"] <= est["value"] <= est["high"] and p.to_dict()["linear_response_strain"] == est
+    plain = predict(g, tiny_model[0])
+    assert plain.linear_response_site is None and plain.linear_response_strain is None
     from glassfail_core.io import read_micrograph
 
     with pytest.raises(InputError, match="periodic along the load"):

@@ -73,7 +73,8 @@ def test_evaluate_report_and_cli(tiny_dataset, tiny_model, tmp_path, capsys):
     rep = json.loads(capsys.readouterr().out)
     fs = rep["scalars"]["failure_strain"]
     assert {"r2", "pearson_r2", "mae", "spearman", "by_tercile"} <= set(fs["model"])
-    assert {"mean", "linear_s2"} <= set(fs["baselines"]) and "coverage" in fs
+    assert {"mean", "linear_s2", "ridge", "gbr", "linear_response"} <= set(fs["baselines"]) and "coverage" in fs
+    assert "linear_response" in rep["scalars"]["first_break_strain"]["baselines"]
     site = rep["sites"]["failure_site"]
     assert {"median", "within_5A", "within_10A", "nearest_bond", "mass_within_5A"} <= set(site["model"])
     assert {"random", "highest_energy_atom"} <= set(site["baselines"])

@@ -86,7 +86,9 @@ def command(input_path, model_dir, pixel_size, frame, axis, angle, map_path, dir
         console.print(f"{label:<19} {txt or 'n/a'}", highlight=False)
     if pred.linear_response_site is not None:
         x, y = pred.linear_response_site
-        console.print(f"{'first break (linear response)':<19} ({x:.1f}, {y:.1f}) Å", highlight=False)
+        strain = pred.linear_response_strain
+        at = f", strain {_interval(strain)}" if strain is not None else ""
+        console.print(f"{'first break (linear response)':<19} ({x:.1f}, {y:.1f}) Å{at}", highlight=False)
     if pred.region is not None:
         r = pred.region
         console.print(f"weakest region      x {r[0]:.1f}–{r[2]:.1f}, y {r[1]:.1f}–{r[3]:.1f} Å", highlight=False)

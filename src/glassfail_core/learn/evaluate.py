@@ -20,7 +20,7 @@ import numpy as np
 from .._atomic import write_json
 from ..errors import InputError
 from ..progress import Job, Progress
-from .baselines import SITE_BASELINES, descriptors, fit_scalar_baselines, site_baselines
+from .baselines import SITE_BASELINES, descriptors, fit_scalar_baselines, linear_response, site_baselines
 from .checkpoint import Model, load_model
 from .data import records
 from .infer import distance, infer, mass_within, top_sites
@@ -39,9 +39,10 @@ def _truth_points(r, site):
 
 
 def _sample_row(model, r, cfg) -> tuple:
-    """``(row of the report, Inference)`` of one sample."""
+    """``(row of the report, Inference, linear response)`` of one sample."""
     inf = infer(model, r.glass)
-    bl = site_baselines(r.glass, seed=r.index)
+    lr = linear_response(r.glass)
+    bl = site_baselines(r.glass, seed=r.index, lr=lr)
     row = {"index": r.index, "variance": r.variance, "truth": dict(r.scalars), "pred": inf.scalars,
            "interval": {}, "sites": {}}
     half = cfg.get("intervals", {}).get("halfwidth", {})
@@ -65,7 +66,7 @@ def _sample_row(model, r, cfg) -> tuple:
                                   "distance_nearest": float(distance(inf.frame, [v], bonds).min())}
                               for k, v in bl.items() if np.all(np.isfinite(v))}
         row["sites"][site] = d
-    return row, inf
+    return row, inf, lr
 
 
 def _site_section(rows, site) -> dict:
@@ -102,10 +103,11 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
     recs = records(ds, None if split == "all" else split, limit)
     if not recs:
         raise InputError(f"{dataset_dir} has no finished sample in the {split} split")
-    rows, examples = [], []
+    rows, examples, lrs = [], [], []
     for k, r in enumerate(recs):
-        row, inf = _sample_row(m, r, cfg)
+        row, inf, lr = _sample_row(m, r, cfg)
         rows.append(row)
+        lrs.append(lr)
         if len(examples) < 4:
             examples.append((r, inf))
         yield Progress("evaluate", k + 1, len(recs), f"sample {r.index}", data={"index": r.index})
@@ -117,7 +119,8 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
     if baselines:
         yield Progress("baselines", 0, None, "descriptors of the training split")
         train = records(_training_dataset(ds, cfg), "train", limit)
-        tdesc, edesc = [descriptors(r.glass) for r in train], [descriptors(r.glass) for r in recs]
+        tdesc = [descriptors(r.glass) for r in train]
+        edesc = [descriptors(r.glass, lr=lr) for r, lr in zip(recs, lrs)]
         for t in targets:
             ty = [np.nan if r.scalars.get(t) is None else r.scalars[t] for r in train]
             base_preds[t] = fit_scalar_baselines(tdesc, ty, edesc, seed=0)

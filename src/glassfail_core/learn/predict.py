@@ -46,7 +46,10 @@ class Prediction:
     scalars come from for inputs larger than the training cells (the weakest region), else None.
     ``linear_response_site``: with ``linear_response=True``, the midpoint of the bond that stretches most under a
     0.5 % strain along the load after relaxation (:func:`~.baselines.linear_response_site`) — the first bond to
-    break in 108 of 130 dataset glasses — in the input's frame; None otherwise.
+    break in 108 of 130 dataset glasses — in the input's frame; None otherwise. ``linear_response_strain``: with
+    it, the first-break strain estimated from the same relaxation (:func:`~.baselines.linear_response_strain`,
+    ``{"value", "low", "high"}`` with the model's split-conformal 90 % interval), None when the model was trained
+    without that calibration.
     """
 
     failure_strain: Optional[dict]
@@ -64,11 +67,13 @@ class Prediction:
     input: dict = field(default_factory=dict)
     region: Optional[list] = None
     linear_response_site: Optional[list] = None
+    linear_response_strain: Optional[dict] = None
 
     def to_dict(self, maps: bool = False) -> dict:
         d = {k: getattr(self, k) for k in ("failure_strain", "first_break_strain", "max_stress", "failure_site",
                                            "first_break_site", "failure_sites", "first_break_sites", "warnings",
-                                           "model", "input", "region", "linear_response_site")}
+                                           "model", "input", "region", "linear_response_site",
+                                           "linear_response_strain")}
         d["map_pixel_size"], d["map_origin"] = list(self.map_pixel_size), list(self.map_origin)
         d["map_names"] = list(self.maps)
         if maps:
@@ -270,14 +275,16 @@ def predict(glass_or_micrograph, model=None, *, axis: str = "x", angle: Optional
         info["maps_frame"] = f"turned by {info['angle']:g}° about the atoms' centroid"
     if kind == "micrograph":
         info.update(micrograph_shape=list(src.shape), micrograph_pixel_size=src.pixel_size)
-    lr = None
+    lr = (None, None)
     if linear_response:
         if not turned.pbc[0]:
             raise InputError("the linear-response indicator needs a sample periodic along the load (a cell to "
                              "stretch); drop --linear-response")
-        from .baselines import linear_response_site
+        from .baselines import linear_response, linear_response_strain
 
-        lr = [float(v) for v in back(np.array(linear_response_site(turned)))]
+        resp = linear_response(turned)
+        lr = ([float(v) for v in back(np.array(resp["site"]))],
+              linear_response_strain(resp, m.config.get("linear_response")))
     return _prediction(m, s, sites, maps, mpx, morg, notes, info, region, lr)
 
 
@@ -296,7 +303,8 @@ def _direct(mic, m, tta) -> Prediction:
                        notes, info, None)
 
 
-def _prediction(m, s, sites, maps, mpx, morg, notes, info, region, lr=None) -> Prediction:
+def _prediction(m, s, sites, maps, mpx, morg, notes, info, region, lr=(None, None)) -> Prediction:
+    """The :class:`Prediction` of scalars ``s`` and top ``sites``; ``lr``: (linear-response site, strain)."""
     half = m.config.get("intervals", {}).get("halfwidth", {})
     return Prediction(
         failure_strain=_interval(s.get("failure_strain"), half.get("failure_strain")),
@@ -306,4 +314,4 @@ def _prediction(m, s, sites, maps, mpx, morg, notes, info, region, lr=None) -> P
         first_break_site=sites["first_break"][0]["xy"] if sites["first_break"] else None,
         failure_sites=sites["crack"], first_break_sites=sites["first_break"], maps=maps,
         map_pixel_size=mpx, map_origin=morg, warnings=notes,
-        model=m.describe(), input=info, region=region, linear_response_site=lr)
+        model=m.describe(), input=info, region=region, linear_response_site=lr[0], linear_response_strain=lr[1])

@@ -178,6 +178,20 @@ def _calibrate(model, recs, level) -> dict:
             "halfwidth": half, "exact": exact, "n_calibration": {t: len(v) for t, v in res.items()}}
 
 
+def _linear_response_fit(train, val, level) -> Optional[dict]:
+    """:func:`~.baselines.fit_linear_response` on the training split, calibrated on the validation split."""
+    from .baselines import fit_linear_response, linear_response
+
+    def pairs(recs):
+        out = []
+        for r in recs:
+            ks, y = linear_response(r.glass)["strains"], r.scalars.get("first_break_strain")
+            out.append((ks[0] if len(ks) else np.nan, np.nan if y is None else y))
+        return out
+
+    return fit_linear_response(pairs(train), pairs(val), level)
+
+
 def train_steps(dataset_dir, out_dir, *, device: str = "cpu", threads: Optional[int] = None,
                 evaluate: bool = True, **params) -> Job[TrainResult]:
     """Train a model on the dataset in ``dataset_dir`` into ``out_dir`` (see the module docstring).
@@ -269,6 +283,8 @@ def train_steps(dataset_dir, out_dir, *, device: str = "cpu", threads: Optional[
         net.load_state_dict(best)
         net.eval()
         config["intervals"] = _calibrate(Model(net, config), recs["val"], p.level)
+        yield Progress("calibrate", 0, None, "the linear-response first-break strain (one relaxation per sample)")
+        config["linear_response"] = _linear_response_fit(recs["train"], recs["val"], p.level)
         config["training"].update(epochs_run=info["epoch"] + 1, best_epoch=info["best_epoch"] + 1,
                                   best_val_loss=info["best_val"], history=info["history"],
                                   wall_s=info["elapsed_s"])

@@ -18,6 +18,7 @@ __all__ = ["write_html", "render"]
 NAMES = {"failure_strain": "failure strain ε_f (stress maximum)", "first_break_strain": "first-break strain",
          "max_stress": "strength σ_max (eV/Å²)", "failure_site": "failure site",
          "first_break_site": "first-break site",
+         "first_break_strain_linear_response": "first-break strain by linear response (one relaxation)",
          "first_break_site_linear_response": "first-break site by linear response (most-stretched bond)"}
 
 CSS = """

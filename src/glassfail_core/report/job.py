@@ -218,9 +218,11 @@ def demo_steps(out_dir="demo_out", *, quick: bool = False, model=None,
     if glass.pbc[0]:  # the first bond to break, by linear response (one relaxation): beside the network's site
         from dataclasses import replace
 
-        from ..learn.baselines import linear_response_site
+        from ..learn.baselines import linear_response, linear_response_strain
 
-        pred = replace(pred, linear_response_site=[float(v) for v in linear_response_site(glass)])
+        resp = linear_response(glass)
+        pred = replace(pred, linear_response_site=[float(v) for v in resp["site"]],
+                       linear_response_strain=linear_response_strain(resp, m.config.get("linear_response")))
     yield clock.done("predict", numbers.prediction_line(pred))
 
     yield clock.start("simulate")

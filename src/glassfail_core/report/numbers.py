@@ -98,6 +98,12 @@ def comparison(pred, labels, glass) -> dict:
         rows.append({"quantity": key, "predicted": p.get("value"), "low": low, "high": high, "simulated": sim,
                      "error": None if sim is None or p.get("value") is None else p["value"] - sim,
                      "inside_interval": inside})
+    lr = getattr(pred, "linear_response_strain", None)
+    if lr is not None:
+        sim = labels.first_break_strain
+        rows.append({"quantity": "first_break_strain_linear_response", "predicted": lr["value"], "low": lr["low"],
+                     "high": lr["high"], "simulated": sim, "error": None if sim is None else lr["value"] - sim,
+                     "inside_interval": None if sim is None else bool(lr["low"] <= sim <= lr["high"])})
     sites = []
     for key, modes in (("failure_site", pred.failure_sites), ("first_break_site", pred.first_break_sites)):
         ps, ss = getattr(pred, key), getattr(labels, key)
