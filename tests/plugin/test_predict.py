@@ -49,7 +49,7 @@ def test_predict_on_sample_glass(make_napari_viewer, plugin_model, wait_for_work
     n_before = len(viewer.layers)
     assert w.start() is not None
     wait_for_worker(w)
-    ref = predict(glass, plugin_model)
+    ref = predict(glass, plugin_model, linear_response=True)
     roles = _roles(w.result_layers)
     assert {"map_failure", "map_first-break", "predicted_sites", "prediction_atoms"} <= set(roles)
     centre = _check_map(roles["map_failure"], ref.maps["crack"], ref.map_pixel_size, ref.map_origin)
@@ -58,8 +58,11 @@ def test_predict_on_sample_glass(make_napari_viewer, plugin_model, wait_for_work
     # the map's maximum is where predict puts the failure site (its top mode), and the marker is there
     assert np.hypot(*(centre - ref.failure_site)) < 5.0
     sites = roles["predicted_sites"]
-    np.testing.assert_allclose(sites.data[:, ::-1], [ref.failure_site, ref.first_break_site])
-    assert list(sites.features["kind"]) == ["failure", "first break"]
+    # with the first bond to break by linear response: the bond the demo's simulation breaks first
+    np.testing.assert_allclose(sites.data[:, ::-1], [ref.failure_site, ref.first_break_site, [35.717, 29.084]],
+                               atol=2e-3)
+    assert list(sites.features["kind"]) == ["failure", "first break", "first break (linear response)"]
+    assert "first break by linear response: (35.7, 29.1) Å" in w.summary.value
     # atoms with their site probability (the map's value at the atom) as features, coloured on demand
     atoms = roles["prediction_atoms"]
     assert len(atoms.data) == len(glass)

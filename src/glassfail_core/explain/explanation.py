@@ -180,8 +180,9 @@ def _summary(heat, frame: Frame, glass, atoms, rings) -> dict:
 
 def explain_steps(glass_or_micrograph, model=None, *, target: str = "failure_strain", layer: Optional[str] = None,
                   variant: str = "relu", copies: int = DEFAULT_COPIES, upsampling: str = "bilinear",
-                  axis: str = "x") -> Job[Explanation]:
-    """:func:`explain` as a job yielding :class:`Progress` (see :func:`explain` for the parameters)."""
+                  axis: str = "x", linear_response: bool = False) -> Job[Explanation]:
+    """:func:`explain` as a job yielding :class:`Progress` (see :func:`explain` for the parameters;
+    ``linear_response`` as in :func:`~glassfail_core.learn.predict.predict`)."""
     from ..learn.predict import predict
     from .gradcam import VARIANTS, averaged_cam
 
@@ -196,7 +197,7 @@ def explain_steps(glass_or_micrograph, model=None, *, target: str = "failure_str
         raise InputError(f"the model has no target {target!r}; it predicts {', '.join(m.config['targets'])}")
     glass, micrograph = _input(glass_or_micrograph, notes)
     yield Progress("explain", 1, 4, "predicting")
-    pred = predict(glass, m, axis=axis)
+    pred = predict(glass, m, axis=axis, linear_response=linear_response)
     if micrograph is not None:
         info = dict(pred.input, kind="micrograph", micrograph_shape=list(micrograph.shape),
                     micrograph_pixel_size=micrograph.pixel_size)

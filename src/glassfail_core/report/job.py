@@ -213,16 +213,10 @@ def demo_steps(out_dir="demo_out", *, quick: bool = False, model=None,
                               f"μ2 = {stats.mu2:.2f}")
 
     yield clock.start("predict")
-    expl = yield from _relabel("predict", explain_steps(glass, m, copies=inputs.copies))
+    # with the first bond to break by linear response (one relaxation) beside the network's site
+    expl = yield from _relabel("predict", explain_steps(glass, m, copies=inputs.copies,
+                                                        linear_response=bool(glass.pbc[0])))
     pred = expl.prediction
-    if glass.pbc[0]:  # the first bond to break, by linear response (one relaxation): beside the network's site
-        from dataclasses import replace
-
-        from ..learn.baselines import linear_response, linear_response_strain
-
-        resp = linear_response(glass)
-        pred = replace(pred, linear_response_site=[float(v) for v in resp["site"]],
-                       linear_response_strain=linear_response_strain(resp, m.config.get("linear_response")))
     yield clock.done("predict", numbers.prediction_line(pred))
 
     yield clock.start("simulate")

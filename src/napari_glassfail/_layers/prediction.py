@@ -25,7 +25,9 @@ MAP_LABELS = {"crack": "failure", "failure": "failure", "first_break": "first-br
 #: Which Prediction field holds each map's site and strain.
 MAP_FIELDS = {"crack": ("failure_site", "failure_strain"), "failure": ("failure_site", "failure_strain"),
               "first_break": ("first_break_site", "first_break_strain")}
-SITE_COLORS = {"failure": "#ff3b3b", "first break": "#35c8ff"}
+SITE_COLORS = {"failure": "#ff3b3b", "first break": "#35c8ff", "first break (linear response)": "#ffd23f"}
+#: The kind of the linear-response first-break site (one relaxation: the most-stretched bond), beside the model's.
+LINEAR_RESPONSE = "first break (linear response)"
 PROBABILITY_COLORMAP = "inferno"
 HEATMAP_COLORMAP = "viridis"
 
@@ -68,7 +70,8 @@ def sample_map(values, pixel_size, origin, xy, *, periodic=(False, False)) -> np
 
 
 def site_rows(prediction, kinds=("failure", "first break")) -> list:
-    """``[{"kind", "xy", "strain", "low", "high"}]``: the sites a Prediction gives (None ones left out)."""
+    """``[{"kind", "xy", "strain", "low", "high"}]``: the sites a Prediction gives (None ones left out), with the
+    linear-response first-break site when the prediction has one."""
     rows = []
     for kind in kinds:
         site, strain = (("failure_site", "failure_strain") if kind == "failure"
@@ -79,6 +82,11 @@ def site_rows(prediction, kinds=("failure", "first break")) -> list:
         s = getattr(prediction, strain, None) or {}
         rows.append({"kind": kind, "xy": [float(v) for v in xy], "strain": s.get("value"), "low": s.get("low"),
                      "high": s.get("high")})
+    xy = getattr(prediction, "linear_response_site", None)
+    if "first break" in kinds and xy is not None:
+        s = getattr(prediction, "linear_response_strain", None) or {}
+        rows.append({"kind": LINEAR_RESPONSE, "xy": [float(v) for v in xy], "strain": s.get("value"),
+                     "low": s.get("low"), "high": s.get("high")})
     return rows
 
 

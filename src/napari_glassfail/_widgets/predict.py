@@ -34,21 +34,22 @@ def _gradcam_choices() -> tuple:
     return tuple(gradcam.LAYERS), tuple(gradcam.VARIANTS)
 
 
-def predict_job(obj, model=None, *, axis: str = "x", explain: dict = None) -> Job:
+def predict_job(obj, model=None, *, axis: str = "x", explain: dict = None, linear_response: bool = False) -> Job:
     """The Predict widget's work: ``(Prediction, Explanation or None)`` of a Glass or a Micrograph.
 
     With ``explain`` (``target``, ``layer``, ``variant``, ``copies``) the core's ``explain_steps`` runs (its
-    Explanation holds its Prediction); otherwise ``predict``."""
+    Explanation holds its Prediction); otherwise ``predict``. ``linear_response``: also the first bond to break
+    and its strain by linear response (one relaxation; structures periodic along the load only)."""
     if explain is None:
         from glassfail_core.learn.predict import predict
 
         yield Progress("predict", 0, 1, "predicting…")
-        prediction = predict(obj, model, axis=axis)
+        prediction = predict(obj, model, axis=axis, linear_response=linear_response)
         yield Progress("predict", 1, 1, "predicted")
         return prediction, None
     from glassfail_core.explain import explain_steps
 
-    explanation = yield from explain_steps(obj, model, axis=axis, **explain)
+    explanation = yield from explain_steps(obj, model, axis=axis, linear_response=linear_response, **explain)
     return explanation.prediction, explanation
 
 
@@ -72,6 +73,10 @@ def prediction_text(p) -> str:
     for label, site in (("failure site", p.failure_site), ("first-break site", p.first_break_site)):
         if site is not None:
             lines.append(f"{label}: ({site[0]:.1f}, {site[1]:.1f}) Å")
+    if p.linear_response_site is not None:
+        x, y = p.linear_response_site
+        lines.append(f"first break by linear response: ({x:.1f}, {y:.1f}) Å, strain "
+                     f"{_interval(p.linear_response_strain)}")
     lines.append(f"model: {p.model.get('name', '?')} {p.model.get('version', '')}".rstrip())
     lines += [f"⚠ {w}" for w in p.warnings]
     return "\n".join(lines)
@@ -90,6 +95,9 @@ class PredictWidget(JobWidget):
                                        tooltip="images only: Å per pixel (read from the file when it says)")
         self.model = ModelChoice()
         self.axis = ComboBox(label="tension along", choices=["x", "y"], value="x")
+        self.linear = CheckBox(text="first break by linear response", value=True,
+                               tooltip="periodic structures: the bond that stretches most under a 0.5 % strain "
+                                       "(one relaxation) — the first to break in nearly every glass — and its strain")
         self.explain = CheckBox(text="Grad-CAM heatmap", value=True,
                                 tooltip="why the model predicts what it does: which regions raise the target")
         self.target = ComboBox(label="explain", choices=list(TARGETS), value="failure_strain")
@@ -102,8 +110,8 @@ class PredictWidget(JobWidget):
                               tooltip="augmented copies the heatmap is averaged over")
         self.color_by = ComboBox(label="colour atoms by", choices=self._color_choices, nullable=True)
         self.summary = wrapped_label()
-        super().__init__(napari_viewer, controls=[self.input, self.pixel_size, self.model, self.axis, self.explain,
-                                                  self.target, self.cam_layer, self.variant, self.copies])
+        super().__init__(napari_viewer, controls=[self.input, self.pixel_size, self.model, self.axis, self.linear,
+                                                  self.explain, self.target, self.cam_layer, self.variant, self.copies])
         self.extend([self.summary, self.color_by])
         self.prediction = self.explanation = None
         self.input.changed.connect(self._input_chosen)
@@ -171,7 +179,9 @@ class PredictWidget(JobWidget):
         if self.explain.value:
             explain = {"target": self.target.value, "variant": self.variant.value, "copies": int(self.copies.value),
                        "layer": None if self.cam_layer.value == AUTO_LAYER else self.cam_layer.value}
-        return predict_job(obj, self.model.model, axis=self.axis.value, explain=explain)
+        periodic = not self._is_image(lay) and all(getattr(obj, "pbc", (False, False)))
+        return predict_job(obj, self.model.model, axis=self.axis.value, explain=explain,
+                           linear_response=bool(self.linear.value) and periodic)
 
     def on_result(self, result):
         prediction, explanation = result
