@@ -84,6 +84,10 @@ def test_prediction_and_simulation_are_of_the_same_glass(quick_demo):
     assert result["info"]["n_atoms"] == r["glass"]["n_atoms"] == r["prediction"]["input"]["n_atoms"]
     sim = {row["quantity"]: row["simulated"] for row in r["comparison"]["strains"]}
     assert sim["failure_strain"] == r["simulation"]["failure_strain"]
+    # the first break by linear response (the shipped model's calibrated line at the fastest bond's strain)
+    lr = next(row for row in r["comparison"]["strains"] if row["quantity"] == "first_break_strain_linear_response")
+    assert lr["simulated"] == r["simulation"]["first_break_strain"]
+    assert lr["low"] <= lr["predicted"] <= lr["high"] and lr["predicted"] == pytest.approx(0.0362, abs=5e-4)
     for s in r["comparison"]["sites"]:
         assert 0 <= s["distance_A"] <= math.hypot(*r["glass"]["cell"]) / 2 + 1e-9
 
