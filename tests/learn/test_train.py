@@ -102,6 +102,34 @@ def test_evaluate_all_samples_of_another_dataset_fits_baselines_on_the_training_
     assert got is not transfer and got.spec.identity() == ds.spec.identity()
 
 
+def test_the_model_s_own_samples_are_found_and_evaluated_as_trained(tiny_model, tiny_dataset, tmp_path):
+    # A model records the samples of each split; an older model recorded only their counts and the content hash,
+    # from which the same samples are recovered (the first of each split) — and refused when a file changed.
+    import shutil
+
+    from glassfail_core.learn.evaluate import evaluate, model_samples
+
+    ds = load_dataset(tiny_dataset)
+    cfg = load_model(tiny_model[0]).config
+    own = model_samples(ds, cfg)
+    assert own == {s: ds.indices(s) for s in ("train", "val", "test")} == cfg["training"]["samples"]
+    counts_only = dict(cfg, training={k: v for k, v in cfg["training"].items() if k != "samples"})
+    assert model_samples(ds, counts_only) == own
+    fewer = dict(counts_only, training=dict(counts_only["training"], splits={"train": 1, "val": 1, "test": 1}))
+    assert model_samples(ds, fewer) is None  # other samples: another content hash
+    rep = evaluate(tiny_model[0], tiny_dataset, split="test", plots=False, baselines=False, as_trained=True)
+    assert [r["index"] for r in rep["per_sample"]] == own["test"]
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    victim = load_dataset(copy).store.sample_path(own["train"][0])
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # the same sample, one byte changed
+    victim.write_bytes(bytes(data))
+    assert model_samples(load_dataset(copy), cfg) is None
+    with pytest.raises(InputError, match="--as-trained"):
+        evaluate(tiny_model[0], copy, split="test", plots=False, baselines=False, as_trained=True)
+
+
 def test_cut_items_are_non_periodic_windows_with_their_labels(tiny_dataset, tiny_model):
     from glassfail_core.learn.images import input_shape, render_input
 

@@ -24,19 +24,23 @@ def _f(v, fmt=".3f"):
               callback=output_folder,
               help="Folder for report.json and the PNG plots.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many samples.")
+@click.option("--as-trained", is_flag=True,
+              help="Exactly the samples of --split the model was trained with (its test split as it was, however "
+                   "the dataset has grown since).")
 @click.option("--no-baselines", is_flag=True, help="Skip the baselines.")
 @click.option("--recipe", type=click.Path(exists=True, path_type=Path), default=None,
               help="recipe.json of the reference study's recipe (benchmarks/recipe_baseline.py), added as the "
                    "resnet_recipe baseline.")
 @json_option
-def command(model_dir, dataset, split, report_dir, limit, no_baselines, recipe, as_json):
+def command(model_dir, dataset, split, report_dir, limit, as_trained, no_baselines, recipe, as_json):
     """R² and Pearson r², MAE, Spearman (by s² tercile), interval coverage, site distances and map mass, beside the
-    baselines (training mean, s² line, ridge, gradient boosting, the reference recipe with --recipe; random point,
-    highest-energy atom, smallest ring, linear response)."""
+    baselines (training mean, s² line, linear-response line, ridge, gradient boosting — fitted on the model's own
+    training samples —, the reference recipe with --recipe; random point, highest-energy atom, smallest ring, linear
+    response)."""
     from ..learn.evaluate import evaluate_steps
 
     job = evaluate_steps(model_dir, dataset, split=split, out_dir=report_dir, limit=limit,
-                         baselines=not no_baselines, recipe=recipe)
+                         baselines=not no_baselines, recipe=recipe, as_trained=as_trained)
     rep = run_with_progress(job, description="evaluate", quiet=as_json)
     if as_json:
         emit_json({k: v for k, v in rep.items() if k != "per_sample"})

@@ -19,6 +19,7 @@ from ``(seed, index)``. Images of one batch must have one size: :func:`batches` 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Optional
 
@@ -30,7 +31,7 @@ from ..glass import Glass
 from ..neighbors import wrap
 from .images import DEFAULT_INPUT, Augment, input_shape, random_augment, render_input, site_map
 
-__all__ = ["TARGETS", "MAPS", "Record", "records", "target_stats", "image_stats", "GlassImages", "batches",
+__all__ = ["TARGETS", "MAPS", "Record", "records", "content_hash", "target_stats", "image_stats", "GlassImages", "batches",
            "collate"]
 
 #: Scalar targets a model can learn (labels of :mod:`glassfail_core.dataset.labels`).
@@ -74,15 +75,28 @@ def _record(sample, variance) -> Record:
                   float(variance) if variance is not None else float("nan"), sample.split)
 
 
-def records(ds, split: Optional[str] = None, limit: Optional[int] = None) -> list:
-    """Records of a :class:`~glassfail_core.dataset.Dataset` (one split, at most ``limit`` samples)."""
-    idx = ds.indices(split)[:limit] if limit else ds.indices(split)
+def records(ds, split: Optional[str] = None, limit: Optional[int] = None, indices=None) -> list:
+    """Records of a :class:`~glassfail_core.dataset.Dataset` (one split, at most ``limit`` samples; or exactly the
+    samples ``indices``)."""
+    if indices is not None:
+        idx = [int(i) for i in indices]
+    else:
+        idx = ds.indices(split)[:limit] if limit else ds.indices(split)
     t = ds.table.set_index("index")
     out = []
     for i in idx:
         v = t.loc[i, "variance"] if "variance" in t.columns else None
         out.append(_record(ds.sample(i), None if v is None or not np.isfinite(v) else float(v)))
     return out
+
+
+def content_hash(ds, idx) -> str:
+    """SHA-256 (16 hex digits) of the sample files ``idx`` of ``ds``, in index order: what a model was trained on."""
+    h = hashlib.sha256()
+    for i in sorted(idx):
+        h.update(f"{i}:".encode())
+        h.update(ds.store.sample_path(i).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def target_stats(recs, targets) -> dict:

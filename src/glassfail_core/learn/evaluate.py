@@ -22,11 +22,11 @@ from ..errors import InputError
 from ..progress import Job, Progress
 from .baselines import SITE_BASELINES, descriptors, fit_scalar_baselines, linear_response, site_baselines
 from .checkpoint import Model, load_model
-from .data import records
+from .data import content_hash, records
 from .infer import distance, infer, mass_within, top_sites
 from .metrics import coverage, reliability, scalar_metrics, site_metrics
 
-__all__ = ["evaluate_steps", "evaluate", "SITES"]
+__all__ = ["evaluate_steps", "evaluate", "SITES", "model_samples"]
 
 #: Site labels and the map that predicts each.
 SITES = {"failure_site": "crack", "first_break_site": "first_break"}
@@ -86,9 +86,13 @@ def _site_section(rows, site) -> dict:
 
 
 def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, limit: Optional[int] = None,
-                   baselines: bool = True, plots: bool = True, recipe=None) -> Job[dict]:
+                   baselines: bool = True, plots: bool = True, recipe=None, as_trained: bool = False) -> Job[dict]:
     """Evaluate ``model`` (a folder or a :class:`~.checkpoint.Model`) on ``split`` of the dataset in
     ``dataset_dir``; write ``report.json`` and plots into ``out_dir`` when given. Returns the report.
+
+    The scalar baselines are fitted on the model's own training samples when they are found in its training
+    dataset (:func:`model_samples`), else on that dataset's training split. ``as_trained``: evaluate exactly the
+    samples of ``split`` the model saw in training (its test split as it was, however the dataset has grown since).
 
     ``recipe``: the ``recipe.json`` (or its folder) of :func:`~.recipe.recipe_steps` on the same dataset, added as
     the ``resnet_recipe`` baseline (its predictions are of the test split)."""
@@ -100,7 +104,14 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
     ds = load_dataset(dataset_dir)
     if split not in ("train", "val", "test", "all"):
         raise InputError(f"split must be train, val, test or all, got {split!r}")
-    recs = records(ds, None if split == "all" else split, limit)
+    own = model_samples(ds, cfg)
+    if as_trained:
+        if split == "all" or own is None or split not in own:
+            raise InputError(f"--as-trained: {dataset_dir} does not hold the {split} samples this model was trained "
+                             "with (another dataset, or their files changed)")
+        recs = records(ds, indices=own[split][:limit] if limit else own[split])
+    else:
+        recs = records(ds, None if split == "all" else split, limit)
     if not recs:
         raise InputError(f"{dataset_dir} has no finished sample in the {split} split")
     rows, examples, lrs = [], [], []
@@ -118,7 +129,9 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
     base_preds = {}
     if baselines:
         yield Progress("baselines", 0, None, "descriptors of the training split")
-        train = records(_training_dataset(ds, cfg), "train", limit)
+        tds = _training_dataset(ds, cfg)
+        mine = own if tds is ds else model_samples(tds, cfg)
+        train = records(tds, indices=mine["train"]) if mine and "train" in mine else records(tds, "train", limit)
         tdesc = [descriptors(r.glass) for r in train]
         edesc = [descriptors(r.glass, lr=lr) for r, lr in zip(recs, lrs)]
         for t in targets:
@@ -156,6 +169,21 @@ def evaluate_steps(model, dataset_dir, *, split: str = "test", out_dir=None, lim
             report["plots"] = [str(p) for p in report_plots(report, examples, m, out)]
         write_json(out / "report.json", report)
     return report
+
+
+def model_samples(ds, cfg) -> Optional[dict]:
+    """``{split: [indices]}`` of the samples the model of ``cfg`` was trained, validated and tested on, when ``ds`` is
+    its training dataset and still holds them unchanged: the recorded indices, or (models that recorded only counts)
+    the first samples of each split, accepted when their content hash is the one recorded. None otherwise."""
+    tr = cfg.get("training", {})
+    if tr.get("dataset_identity") != ds.spec.identity() or not tr.get("content_hash"):
+        return None
+    got = tr.get("samples") or {s: ds.indices(s)[:int(n)] for s, n in (tr.get("splits") or {}).items()}
+    try:
+        same = content_hash(ds, [i for v in got.values() for i in v]) == tr["content_hash"]
+    except OSError:
+        return None
+    return {s: [int(i) for i in v] for s, v in got.items()} if same else None
 
 
 def _training_dataset(ds, cfg):

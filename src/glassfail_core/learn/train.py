@@ -14,7 +14,6 @@ validation split (:func:`~.metrics.conformal_halfwidth`, stored in the config); 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,7 +27,7 @@ from torch.nn import functional as F
 from ..errors import InputError
 from ..progress import Job, Progress
 from .checkpoint import Model, save_model
-from .data import MAPS, TARGETS, GlassImages, batches, collate, image_stats, records, target_stats
+from .data import MAPS, TARGETS, GlassImages, batches, collate, content_hash, image_stats, records, target_stats
 from .images import DEFAULT_INPUT, input_shape
 from .metrics import conformal_halfwidth
 from .model import DEFAULT_ARCHITECTURE, build_network
@@ -111,14 +110,6 @@ def loss_terms(net, batch: dict, map_weight: float):
     return ls + map_weight * lm, ls, lm
 
 
-def _content_hash(ds, idx) -> str:
-    h = hashlib.sha256()
-    for i in sorted(idx):
-        h.update(f"{i}:".encode())
-        h.update(ds.store.sample_path(i).read_bytes())
-    return h.hexdigest()[:16]
-
-
 def _versions() -> dict:
     import platform
 
@@ -144,6 +135,7 @@ def _config(p: TrainParams, ds, recs, content_hash) -> dict:
             "training": {"params": p.to_dict(), "dataset": str(ds.root), "dataset_identity": ds.spec.identity(),
                          "dataset_spec": ds.spec.to_dict(), "content_hash": content_hash,
                          "split_seed": ds.spec.seed, "splits": {k: len(v) for k, v in recs.items()},
+                         "samples": {k: [int(r.index) for r in v] for k, v in recs.items()},
                          "versions": _versions()}}
 
 
@@ -225,7 +217,7 @@ def train_steps(dataset_dir, out_dir, *, device: str = "cpu", threads: Optional[
         raise InputError(f"{out} holds another training (other parameters or dataset); choose another folder")
     torch.manual_seed(p.seed)
     if prior is None:
-        config = _config(p, ds, recs, _content_hash(ds, [r.index for v in recs.values() for r in v]))
+        config = _config(p, ds, recs, content_hash(ds, [r.index for v in recs.values() for r in v]))
         info = {"identity": identity, "config": config, "epoch": -1, "history": [], "best_epoch": -1,
                 "best_val": None, "bad_epochs": 0, "complete": False, "elapsed_s": 0.0}
     else:
