@@ -79,3 +79,21 @@ def test_the_line_is_fitted_on_training_pairs_and_calibrated_on_others():
     assert linear_response_strain({"strains": np.zeros(0)}, fit) is None
     assert linear_response_strain({"strains": np.array([0.2])}, None) is None
     assert fit_linear_response(train[:2], cal, 0.9) is None
+
+
+def test_linear_response_is_remembered_by_content_not_by_object():
+    # Training fits the linear-response line on its training glasses and its final evaluation fits the baselines on
+    # the same glasses, loaded again: the second call must reuse the relaxation, and only for identical content.
+    import time
+
+    g = read_structure(SAMPLES / "glass_s2_0.6.extxyz")
+    first = linear_response(g)
+    first["strains"][0] = -1.0  # a caller's edit must not reach the remembered answer
+    reread = read_structure(SAMPLES / "glass_s2_0.6.extxyz")
+    t0 = time.perf_counter()
+    again = linear_response(reread)
+    assert time.perf_counter() - t0 < 0.1
+    assert again["strains"][0] == pytest.approx(0.20788, abs=2e-4)
+    moved = g.with_positions(g.positions + [[0.01, 0.0]] + np.eye(len(g), 2)[:, :1] * 0.02)
+    other = linear_response(moved)
+    assert other["strains"][0] != again["strains"][0]

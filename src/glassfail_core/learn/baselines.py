@@ -29,7 +29,9 @@ the way to 2.2 Å at its linear rate. The model config stores that line fitted o
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 from typing import Optional
 
 import numpy as np
@@ -46,6 +48,9 @@ LINEAR_RESPONSE_STRAIN = 0.005
 SIO_BOND = 1.65
 #: Length (Å) above which an initially bonded Si–O pair counts as broken (the AQS labels' ``break_length``).
 BREAK_LENGTH = 2.2
+#: Linear responses kept by content (training and its final evaluation both need those of the training glasses).
+_LR_MEMO: "OrderedDict[str, dict]" = OrderedDict()
+_LR_MEMO_SIZE = 4096
 
 
 def _rings(glass):
@@ -114,7 +119,7 @@ def fit_scalar_baselines(train_desc, train_y, eval_desc, *, seed: int = 0) -> di
         return out
     xt, y = xt[ok], y[ok]
     s2 = FEATURES.index("mu2")
-    slope, icpt = np.polyfit(xt[:, s2], y, 1) if np.ptp(xt[:, s2]) > 0 else (0.0, float(y.mean()))
+    slope, icpt = _line(xt[:, s2], y) or (0.0, float(y.mean()))
     out["linear_s2"] = slope * xe[:, s2] + icpt
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.linear_model import RidgeCV
@@ -127,10 +132,16 @@ def fit_scalar_baselines(train_desc, train_y, eval_desc, *, seed: int = 0) -> di
                                     random_state=seed)
     out["gbr"] = gbr.fit(xt, y).predict(xe)
     lr = FEATURES.index("lr_strain")
-    if np.ptp(xt[:, lr]) > 0:
-        slope, icpt = np.polyfit(xt[:, lr], y, 1)
-        out["linear_response"] = slope * xe[:, lr] + icpt
+    if line := _line(xt[:, lr], y):
+        out["linear_response"] = line[0] * xe[:, lr] + line[1]
     return out
+
+
+def _line(x, y) -> Optional[tuple]:
+    """``(slope, intercept)`` of the least-squares line y ≈ slope · x + intercept; None when x is constant."""
+    if not len(x) or np.ptp(x) == 0:
+        return None
+    return tuple(float(v) for v in np.polyfit(x, y, 1))
 
 
 def site_baselines(glass, *, seed: int = 0, lr: Optional[dict] = None) -> dict:
@@ -166,13 +177,30 @@ def linear_response(glass, *, strain: float = LINEAR_RESPONSE_STRAIN, fmax: floa
     bonds = glass.bonds
     if not len(bonds) or not glass.pbc[0]:
         return {"site": (np.nan, np.nan), "strains": np.zeros(0)}
+    key = _content_key(glass, strain, fmax)
+    if key in _LR_MEMO:
+        _LR_MEMO.move_to_end(key)
+        return {"site": _LR_MEMO[key]["site"], "strains": _LR_MEMO[key]["strains"].copy()}
     d0 = np.linalg.norm(glass.bond_vectors(bonds), axis=1)
     relaxed = affine_response(glass, strain, fmax=fmax)[1]
     rate = (np.linalg.norm(relaxed.bond_vectors(bonds), axis=1) - d0) / float(strain)
     k = int(np.argmax(rate / d0))
     mid = glass.positions[bonds[k, 0]] + 0.5 * glass.bond_vectors(bonds[k:k + 1])[0]
     grows = rate > 0
-    return {"site": tuple(float(v) for v in mid), "strains": np.sort((BREAK_LENGTH - d0[grows]) / rate[grows])}
+    out = {"site": tuple(float(v) for v in mid), "strains": np.sort((BREAK_LENGTH - d0[grows]) / rate[grows])}
+    _LR_MEMO[key] = {"site": out["site"], "strains": out["strains"].copy()}
+    while len(_LR_MEMO) > _LR_MEMO_SIZE:
+        _LR_MEMO.popitem(last=False)
+    return out
+
+
+def _content_key(glass, *params) -> str:
+    """A digest of everything :func:`linear_response` reads from ``glass`` (and its parameters)."""
+    h = hashlib.sha256(repr((params, tuple(glass.pbc))).encode())
+    for a in (glass.positions, glass.species, glass.cell):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(glass.info_json().encode())
+    return h.hexdigest()
 
 
 def linear_response_site(glass, *, strain: float = LINEAR_RESPONSE_STRAIN, fmax: float = 1e-4) -> tuple:
@@ -196,7 +224,7 @@ def fit_linear_response(train: list, calibration: list, level: float = 0.9) -> O
     xc, yc = finite(calibration)
     if len(xt) < 3 or not len(xc) or np.ptp(xt) == 0:
         return None
-    slope, icpt = (float(v) for v in np.polyfit(xt, yt, 1))
+    slope, icpt = _line(xt, yt)
     half, exact = conformal_halfwidth(np.abs(yc - (slope * xc + icpt)), level)
     return {"slope": slope, "intercept": icpt, "halfwidth": float(half), "exact": bool(exact), "level": level,
             "strain": LINEAR_RESPONSE_STRAIN, "break_length": BREAK_LENGTH, "n_fit": int(len(xt)),
