@@ -48,8 +48,8 @@ class Prediction:
     0.5 % strain along the load after relaxation (:func:`~.baselines.linear_response_site`) — the first bond to
     break in 80 % of the 600 default-dataset glasses, 89 % within 5 Å — in the input's frame; None otherwise.
     ``linear_response_strain``: with it, the first-break strain estimated from the same relaxation
-    (:func:`~.baselines.linear_response_strain`, ``{"value", "low", "high"}`` with the model's split-conformal 90 % interval), None when the model was trained
-    without that calibration.
+    (:func:`~.baselines.linear_response_strain`, ``{"value", "low", "high"}`` with the model's split-conformal
+    90 % interval), None when the model was trained without that calibration.
     """
 
     failure_strain: Optional[dict]
