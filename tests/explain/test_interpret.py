@@ -76,3 +76,20 @@ def test_nonaffine_response_is_small_and_positive():
     g = _records(1)[0].glass
     u = nonaffine(g, 0.004, fmax=1e-4)
     assert u.shape == (len(g),) and (u >= 0).all() and 0 < u.max() < 0.5
+
+
+def test_a_glass_with_no_attribution_on_its_rings_does_not_erase_the_ring_size_table():
+    # A ReLU map can be zero on every ring of a glass (all its evidence lowers the prediction): its densities are
+    # 0/0. Found on the shipped model's test split, where one such glass turned every size of the table into NaN.
+    from glassfail_core.explain.interpret import READ_VARIANTS, CONTROL, _sizes
+
+    def row(s5, s6):
+        return {"sizes": {v: {5: (np.array(s5, float), 2), 6: (np.array(s6, float), 3)}
+                          for v in READ_VARIANTS + (CONTROL,)}}
+
+    rows = [row([3.0, 2.0, 2.0], [3.0, 3.0, 3.0]), row([1.0, 2.0, 2.0], [3.0, 3.0, 3.0]),
+            row([np.nan, np.nan, np.nan], [np.nan, np.nan, np.nan])]
+    table = {r["size"]: r for r in _sizes(rows)["relu"]}
+    assert table[5]["n_rings"] == 4 and table[5]["relative_density"] == pytest.approx(1.0)
+    assert table[6]["relative_density"] == pytest.approx(1.0) and table[6]["null_mean"] == pytest.approx(1.0)
+    assert table[5]["null_mean"] == pytest.approx(1.0)

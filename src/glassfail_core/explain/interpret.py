@@ -154,7 +154,8 @@ def _gather(model, rec, p: InterpretParams, rng) -> tuple:
         rv = stats.ring_values(heat, draws, ring_idx, ring_of, ring_area)
         for name, x in (("size", sizes), ("defect", np.abs(sizes - 6))):
             row["rho"][f"ring|{v}|all|{name}"] = rho(rv, x, z_ring, v == CONTROL)
-        rel = rv / np.nanmean(rv, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a map zero on every ring: NaN, left out by _sizes
+            rel = rv / np.nanmean(rv, axis=1, keepdims=True)
         row["sizes"][v] = {int(n): (rel[:, sizes == n].sum(axis=1), int((sizes == n).sum())) for n in np.unique(sizes)}
         av = stats.atom_values(heat, draws, owners, cell_area)
         for sp in ("Si", "O"):
@@ -206,10 +207,15 @@ def _correlations(rows) -> list:
 
 
 def _sizes(rows) -> dict:
+    """Ring-size densities pooled over the glasses; a glass whose map puts nothing on its rings (a ReLU map that is
+    zero there, in the real or a shifted draw) has no densities and is left out rather than turning every size
+    into NaN."""
     out = {}
     for v in READ_VARIANTS + (CONTROL,):
         sums, counts = {}, {}
         for r in rows:
+            if not all(np.all(np.isfinite(s)) for s, _ in r["sizes"][v].values()):
+                continue
             for n, (s, c) in r["sizes"][v].items():
                 sums[n] = sums.get(n, 0.0) + s
                 counts[n] = counts.get(n, 0) + c
