@@ -2,9 +2,9 @@
 
     python benchmarks/failure_plateau.py DATASET [--within 0.02]
 
-For every finished sample: the strains of the stress–strain curve (up to where the stress first halves after the
-maximum) at which the stress is within ``--within`` (a fraction) of σ_max; the plateau width is the largest minus
-the smallest of them. A width far below the spread of ε_max over the dataset means that ε_max is a sharp label, not
+For every finished sample: the strains of the stress–strain curve (up to its ``half_stress_strain`` label, where
+the stress first halves after the maximum) at which the stress is within ``--within`` (a fraction) of σ_max;
+the plateau width is the largest minus the smallest of them. A width far below the spread of ε_max over the dataset means that ε_max is a sharp label, not
 a flat maximum whose position the noise of the protocol decides. ``noise share``: if the label could lie anywhere on
 its plateau (uniformly), its variance width²/12 averaged over the samples, as a fraction of the variance of ε_max —
 a rough bound on the R² any predictor can reach is one minus it. Prints a Markdown table.
@@ -19,14 +19,13 @@ import numpy as np
 from glassfail_core.dataset import load_dataset
 
 
-def plateau_width(strains, stresses, within: float = 0.02) -> float:
-    """Largest minus smallest strain with stress ≥ (1 − within) · max, over the curve up to the first point after
-    the maximum where the stress is below half of it."""
+def plateau_width(strains, stresses, within: float = 0.02, until=None) -> float:
+    """Largest minus smallest strain with stress ≥ (1 − within) · max, over the curve up to the strain ``until``
+    (the sample's ``half_stress_strain`` label: where the stress first fell below half of its maximum)."""
     e, s = np.asarray(strains, float), np.asarray(stresses, float)
-    k = int(np.argmax(s))
-    after = np.nonzero(s[k:] < 0.5 * s[k])[0]
-    end = k + int(after[0]) if len(after) else len(s)
-    near = e[:end][s[:end] >= (1.0 - within) * s[k]]
+    if until is not None:
+        e, s = e[e < until], s[e < until]
+    near = e[s >= (1.0 - within) * s.max()]
     return float(near.max() - near.min())
 
 
@@ -41,7 +40,7 @@ def main(argv=None) -> int:
         smp = ds.sample(i)
         if smp.labels.get("failure_strain") is None or not len(smp.stresses):
             continue
-        widths.append(plateau_width(smp.strains, smp.stresses, a.within))
+        widths.append(plateau_width(smp.strains, smp.stresses, a.within, smp.labels.get("half_stress_strain")))
         eps.append(smp.labels["failure_strain"])
     w, eps = np.array(widths), np.array(eps)
     print(f"{len(w)} samples of {a.dataset}; plateau: stress within {a.within:.0%} of σ_max\n")

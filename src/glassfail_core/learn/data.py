@@ -31,8 +31,8 @@ from ..glass import Glass
 from ..neighbors import wrap
 from .images import DEFAULT_INPUT, Augment, input_shape, random_augment, render_input, site_map
 
-__all__ = ["TARGETS", "MAPS", "Record", "records", "content_hash", "target_stats", "image_stats", "GlassImages", "batches",
-           "collate"]
+__all__ = ["TARGETS", "MAPS", "Record", "records", "content_hash", "target_stats", "image_stats", "GlassImages",
+           "batches", "collate"]
 
 #: Scalar targets a model can learn (labels of :mod:`glassfail_core.dataset.labels`).
 TARGETS = ("failure_strain", "max_stress", "first_break_strain")
